@@ -1,0 +1,129 @@
+/**
+ * Every error a caller of it-socket may catch. Match on `code` (stable across versions) or on the
+ * class with `instanceof`; `message` is for people and names the address or limit involved; `cause`
+ * holds the original Node.js error, unchanged, where there was one.
+ *
+ * Bad arguments are not listed here: they throw `TypeError` or `RangeError` at once.
+ *
+ * @module
+ */
+
+/** Options every it-socket error takes. */
+export interface ItSocketErrorOptions {
+  /** The error that caused this one, usually a Node.js system error. */
+  cause?: unknown
+}
+
+/** The base class of every it-socket error: has a stable `code`. */
+export class ItSocketError extends Error {
+  /** A stable, machine-readable identifier, e.g. `ERR_CONNECTION_REFUSED`. */
+  readonly code: string
+
+  constructor(message: string, code: string, options?: ItSocketErrorOptions) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.code = code
+  }
+}
+
+/** Thrown when nobody is listening at the address a connection was attempted to. */
+export class ConnectionRefusedError extends ItSocketError {
+  static readonly code = 'ERR_CONNECTION_REFUSED'
+  constructor(message = 'Connection refused', options?: ItSocketErrorOptions) {
+    super(message, ConnectionRefusedError.code, options)
+  }
+}
+
+/** Thrown when the peer reset the connection (or it broke) while data was in flight. */
+export class ConnectionResetError extends ItSocketError {
+  static readonly code = 'ERR_CONNECTION_RESET'
+  constructor(message = 'Connection reset by peer', options?: ItSocketErrorOptions) {
+    super(message, ConnectionResetError.code, options)
+  }
+}
+
+/** Thrown when a connect timeout or an idle timeout expired. */
+export class TimeoutError extends ItSocketError {
+  static readonly code = 'ERR_TIMEOUT'
+  constructor(message = 'Timed out', options?: ItSocketErrorOptions) {
+    super(message, TimeoutError.code, options)
+  }
+}
+
+/** Thrown when an operation was aborted: `abort()` was called or an `AbortSignal` fired. */
+export class AbortError extends ItSocketError {
+  static readonly code = 'ERR_ABORTED'
+  constructor(message = 'The operation was aborted', options?: ItSocketErrorOptions) {
+    super(message, AbortError.code, options)
+  }
+}
+
+/** Thrown when `listen()` is asked for an address another socket is already bound to. */
+export class AddressInUseError extends ItSocketError {
+  static readonly code = 'ERR_ADDRESS_IN_USE'
+  constructor(message = 'Address already in use', options?: ItSocketErrorOptions) {
+    super(message, AddressInUseError.code, options)
+  }
+}
+
+/** Thrown when a connection (or server) is used after it was closed. */
+export class SocketClosedError extends ItSocketError {
+  static readonly code = 'ERR_SOCKET_CLOSED'
+  constructor(message = 'Socket is closed', options?: ItSocketErrorOptions) {
+    super(message, SocketClosedError.code, options)
+  }
+}
+
+/** Thrown when `sink()` is called a second time on the same connection. */
+export class SinkInUseError extends ItSocketError {
+  static readonly code = 'ERR_SINK_IN_USE'
+  constructor(message = 'sink() may be called only once per connection', options?: ItSocketErrorOptions) {
+    super(message, SinkInUseError.code, options)
+  }
+}
+
+/**
+ * Reported (through the server's `onError`) when a connection was turned away because the queue of
+ * accepted connections waiting for a `maxConnections` slot was full.
+ */
+export class ServerBusyError extends ItSocketError {
+  static readonly code = 'ERR_SERVER_BUSY'
+  constructor(message = 'Server busy: connection queue is full', options?: ItSocketErrorOptions) {
+    super(message, ServerBusyError.code, options)
+  }
+}
+
+/** Thrown for any other operating-system socket error; `cause` holds it and the message names its code. */
+export class SocketError extends ItSocketError {
+  static readonly code = 'ERR_SOCKET'
+  constructor(message = 'Socket error', options?: ItSocketErrorOptions) {
+    super(message, SocketError.code, options)
+  }
+}
+
+/** Thrown when a frame (announced, or growing while searched for its delimiter) exceeds `maxLength`. */
+export class FrameTooLongError extends ItSocketError {
+  static readonly code = 'ERR_FRAME_TOO_LONG'
+  constructor(message = 'Frame too long', options?: ItSocketErrorOptions) {
+    super(message, FrameTooLongError.code, options)
+  }
+}
+
+/**
+ * Thrown when the bytes cannot be a frame: a varint that never ends, invalid UTF-8 where text is
+ * required, malformed JSON.
+ */
+export class InvalidFrameError extends ItSocketError {
+  static readonly code = 'ERR_INVALID_FRAME'
+  constructor(message = 'Invalid frame', options?: ItSocketErrorOptions) {
+    super(message, InvalidFrameError.code, options)
+  }
+}
+
+/** Thrown when the stream ended in the middle of a frame. */
+export class UnexpectedEndError extends ItSocketError {
+  static readonly code = 'ERR_UNEXPECTED_EOF'
+  constructor(message = 'Unexpected end of stream', options?: ItSocketErrorOptions) {
+    super(message, UnexpectedEndError.code, options)
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * Every default limit in one place. Each bounds memory, time or work per connection or per server;
+ * docs/LIMITS.md lists them (a test keeps the two in step).
+ *
+ * @module
+ */
+
+/**
+ * Bytes a connection's `source` queues in user space before it stops reading from the socket
+ * (64 KiB). Node.js itself buffers up to the socket's `readableHighWaterMark` (16 KiB on Node 20) on
+ * top, and one read may add up to 64 KiB, so a consumer that stops pulling holds at most about
+ * 144 KiB per connection; the kernel then pushes back on the peer.
+ */
+export const SOURCE_HIGH_WATER_MARK = 64 * 1024
+
+/**
+ * Milliseconds `Connection.close()` waits for the peer to end its side after we ended ours, before
+ * destroying the socket (5 s). Bounds how long a peer that never closes can hold a closing connection.
+ */
+export const CLOSE_TIMEOUT = 5_000
+
+/**
+ * Milliseconds `Server.close()` lets open connections finish before aborting them (5 s).
+ */
+export const SERVER_CLOSE_TIMEOUT = 5_000
+
+/**
+ * Connections accepted but not yet handed out (waiting for the `for await` loop or for a
+ * `maxConnections` slot) (1,024). Each holds a file descriptor and about 2 KiB of memory; past this
+ * bound new connections are closed at once and reported as `ServerBusyError`.
+ */
+export const MAX_PENDING_CONNECTIONS = 1_024
+
+/**
+ * Largest frame payload `lengthPrefixed()` accepts or sends, in bytes (1 MiB). A peer announcing more
+ * fails before any payload is buffered.
+ */
+export const MAX_FRAME_LENGTH = 1024 * 1024
+
+/**
+ * Largest line `lines()` and `delimited()` accept, in bytes of UTF-8 without the delimiter (64 KiB).
+ * A line growing past it fails without buffering more than this.
+ */
+export const MAX_LINE_LENGTH = 64 * 1024
