@@ -1,0 +1,260 @@
+import { AbortError, ServerBusyError } from '../errors.js'
+import { SERVER_CLOSE_TIMEOUT } from '../limits.js'
+import { formatAddress, type SocketAddress } from '../socket/address.js'
+import type { Listener } from '../socket/bind.js'
+import type { Connection } from '../socket/connection.js'
+import { validateMs } from '../socket/validate.js'
+
+/** Reports an error of one connection (or of the listening socket, with no connection). */
+export type ErrorReporter = (err: Error, conn?: Connection) => void
+
+/** A connection handler for {@link Server.serve}. */
+export type ConnectionHandler = (conn: Connection) => void | Promise<void>
+
+/** Options of {@link Server.serve}. */
+export interface ServeOptions {
+  /**
+   * Called with each handler's error and the connection it happened on (the connection is aborted).
+   * @default the server's `onError` (a line on stderr unless `listen()` was given one)
+   */
+  onError?: ErrorReporter
+}
+
+/** Options of {@link Server.close}. */
+export interface ServerCloseOptions {
+  /**
+   * Milliseconds open connections get to finish after the server stops accepting; then they are
+   * aborted with `AbortError`. @default 5000
+   */
+  timeout?: number
+}
+
+/** @internal */
+export interface ServerSettings {
+  maxConnections: number
+  maxPending: number
+  onError: ErrorReporter
+  signal: AbortSignal | undefined
+}
+
+/** The default reporter: one line on stderr naming the peer. */
+export const reportToStderr: ErrorReporter = (err, conn) => {
+  const where = conn === undefined ? '' : ` (${formatAddress(conn.remoteAddress)})`
+  process.stderr.write(`it-socket: ${err.name}${where}: ${err.message}\n`)
+}
+
+/**
+ * A listening server: an async iterable of accepted connections, made by `listen()`.
+ *
+ * ```ts
+ * await using server = await listen({ port: 7788 })
+ * await server.serve((conn) => pipe(conn, conn))
+ * ```
+ *
+ * At most `maxConnections` connections are handed out at once (open, not yet closed). Connections
+ * accepted beyond that wait, unread, in a queue of at most `maxPending`; past that bound a new
+ * connection is closed at once and reported as `ServerBusyError`.
+ */
+export class Server implements AsyncIterable<Connection>, AsyncDisposable {
+  private listener: Listener | undefined
+  private readonly settings: ServerSettings
+  /** Accepted, not yet handed out; insertion-ordered, O(1) removal when one closes while waiting. */
+  private readonly pendingConnections = new Set<Connection>()
+  /** Handed out and not yet closed. */
+  private readonly activeConnections = new Set<Connection>()
+  private readonly waiters: Array<() => void> = []
+  private closing = false
+  private closePromise: Promise<void> | undefined
+  private onDrained: (() => void) | undefined
+
+  /** @internal Use `listen()`. */
+  constructor(settings: ServerSettings) {
+    this.settings = settings
+  }
+
+  /** @internal Called by `listen()` once bound. */
+  attach(listener: Listener): void {
+    this.listener = listener
+    const signal = this.settings.signal
+    signal?.addEventListener('abort', this.onSignalAbort, { once: true })
+  }
+
+  /** What was bound: `{ address, port, family }` (the real port when 0 was asked) or `{ path }`. */
+  get address(): SocketAddress {
+    if (this.listener === undefined) throw new Error('Server is not listening yet')
+    return this.listener.address
+  }
+
+  /** Connections handed out and not yet closed. */
+  get connections(): number {
+    return this.activeConnections.size
+  }
+
+  /** Connections accepted and waiting to be handed out. */
+  get pending(): number {
+    return this.pendingConnections.size
+  }
+
+  /**
+   * Yields accepted connections, each once, never more than `maxConnections` open at a time. An
+   * error on one connection never ends the loop; it ends when the server closes. Leaving the loop
+   * does not close the server.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Connection, void, undefined> {
+    while (!this.closing) {
+      if (this.activeConnections.size < this.settings.maxConnections) {
+        const conn = this.takePending()
+        if (conn !== undefined) {
+          this.activeConnections.add(conn)
+          yield conn
+          continue
+        }
+      }
+      await new Promise<void>((resolve) => {
+        this.waiters.push(resolve)
+      })
+    }
+  }
+
+  /**
+   * Runs `handler(conn)` for each connection, concurrently up to `maxConnections`, and closes the
+   * connection gracefully when the handler settles. A handler that throws (or rejects) aborts its
+   * own connection only, is reported to `onError`, and never stops the server. Resolves once the
+   * server has closed and every handler has settled.
+   */
+  async serve(handler: ConnectionHandler, options: ServeOptions = {}): Promise<void> {
+    if (typeof handler !== 'function') throw new TypeError('serve(): handler must be a function')
+    const onError = options.onError ?? this.settings.onError
+    const running = new Set<Promise<void>>()
+    for await (const conn of this) {
+      const task = runHandler(conn, handler, onError)
+      running.add(task)
+      void task.then(() => running.delete(task))
+    }
+    await Promise.all(running)
+  }
+
+  /**
+   * Stops accepting, closes connections still waiting in the queue, lets open connections finish for
+   * up to `timeout` ms, then aborts the rest. Resolves once every connection has closed. Idempotent.
+   */
+  close(options: ServerCloseOptions = {}): Promise<void> {
+    const timeout = validateMs('Server.close()', 'timeout', options.timeout) ?? SERVER_CLOSE_TIMEOUT
+    this.closePromise ??= this.shutdown(timeout)
+    return this.closePromise
+  }
+
+  /** Closes as {@link close} does: `await using server = await listen(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  /** @internal Called by the listener with each accepted connection. */
+  readonly onConnection = (conn: Connection): void => {
+    if (this.closing) {
+      conn.abort()
+      return
+    }
+    if (this.pendingConnections.size >= this.settings.maxPending) {
+      conn.abort()
+      this.report(
+        new ServerBusyError(
+          `Server at ${this.describe()} is busy: ${this.pendingConnections.size} connections already wait for a slot (maxPending ${this.settings.maxPending}); closed connection from ${formatAddress(conn.remoteAddress)}`,
+        ),
+        conn,
+      )
+      return
+    }
+    this.pendingConnections.add(conn)
+    this.wakeOne()
+  }
+
+  /** @internal Called by every connection this server accepted, once it has closed. */
+  readonly onConnectionClose = (conn: Connection): void => {
+    if (this.pendingConnections.delete(conn)) return
+    if (this.activeConnections.delete(conn)) {
+      if (this.activeConnections.size === 0) this.onDrained?.()
+      this.wakeOne()
+    }
+  }
+
+  /** @internal Reports an error of the listening socket or of one connection. */
+  readonly report = (err: Error, conn?: Connection): void => {
+    try {
+      this.settings.onError(err, conn)
+    } catch {
+      // A reporter that throws must not take the server down with it.
+    }
+  }
+
+  private takePending(): Connection | undefined {
+    for (const conn of this.pendingConnections) {
+      this.pendingConnections.delete(conn)
+      if (!conn.isClosed) return conn
+    }
+    return undefined
+  }
+
+  private wakeOne(): void {
+    this.waiters.shift()?.()
+  }
+
+  private describe(): string {
+    return this.listener === undefined ? 'unbound' : formatAddress(this.listener.address)
+  }
+
+  private readonly onSignalAbort = (): void => {
+    void this.close()
+  }
+
+  private async shutdown(timeout: number): Promise<void> {
+    this.closing = true
+    this.settings.signal?.removeEventListener('abort', this.onSignalAbort)
+    const stopped = this.listener?.close() ?? Promise.resolve()
+    for (const wake of this.waiters.splice(0)) wake()
+    const where = this.describe()
+    for (const conn of this.pendingConnections) {
+      conn.abort(
+        new AbortError(`Server at ${where} closed before serving ${formatAddress(conn.remoteAddress)}`),
+      )
+    }
+    this.pendingConnections.clear()
+    if (this.activeConnections.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeout)
+        this.onDrained = () => {
+          clearTimeout(timer)
+          resolve()
+        }
+      })
+      for (const conn of this.activeConnections) {
+        conn.abort(
+          new AbortError(
+            `Server at ${where} closed: connection with ${formatAddress(conn.remoteAddress)} aborted after ${timeout} ms`,
+          ),
+        )
+      }
+    }
+    await stopped
+  }
+}
+
+async function runHandler(
+  conn: Connection,
+  handler: ConnectionHandler,
+  onError: ErrorReporter,
+): Promise<void> {
+  try {
+    await handler(conn)
+  } catch (err) {
+    const error = err instanceof Error ? err : new Error(String(err))
+    try {
+      onError(error, conn)
+    } catch {
+      // ignore: see Server.report
+    }
+    conn.abort(error)
+  } finally {
+    await conn.close()
+  }
+}

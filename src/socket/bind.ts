@@ -1,0 +1,118 @@
+import { lstat, unlink } from 'node:fs/promises'
+import { createServer, type Server as NetServer, connect as netConnect, type Socket } from 'node:net'
+import { formatAddress, formatHostPort, fromNodeAddress, type SocketAddress } from './address.js'
+import { Connection, type ConnectionInit } from './connection.js'
+import { translateError } from './translate-error.js'
+
+/** @internal What the server needs from a listening socket. */
+export interface BindOptions {
+  host?: string
+  port?: number
+  path?: string
+  backlog?: number
+  noDelay: boolean
+  keepAlive: boolean | number
+  ipv6Only?: boolean
+  /** Given to every accepted connection. */
+  connection: Omit<ConnectionInit, 'path'>
+  /** Called with each accepted connection, paused: it reads nothing until its source is pulled. */
+  onConnection: (conn: Connection) => void
+  /** Called with errors of the listening socket after it is bound (e.g. EMFILE on accept). */
+  onError: (err: Error) => void
+}
+
+/** @internal A bound, listening socket. */
+export interface Listener {
+  readonly address: SocketAddress
+  /** Stops accepting; resolves once every connection it accepted has closed too. */
+  close(): Promise<void>
+}
+
+/**
+ * @internal Binds and listens. A Unix socket path whose file is a stale socket (nobody accepts on
+ * it) is removed and bound again; a path where a server answers fails with AddressInUseError.
+ */
+export async function bind(options: BindOptions): Promise<Listener> {
+  const where =
+    options.path === undefined
+      ? formatHostPort(options.host ?? '::', options.port ?? 0)
+      : `unix:${options.path}`
+  const server = createServer({
+    allowHalfOpen: true,
+    // Accepted sockets do not read until their source is pulled: a connection waiting for a
+    // maxConnections slot costs a descriptor, not buffered bytes.
+    pauseOnConnect: true,
+    noDelay: options.noDelay,
+    keepAlive: options.keepAlive !== false,
+    ...(typeof options.keepAlive === 'number' ? { keepAliveInitialDelay: options.keepAlive } : {}),
+  })
+  try {
+    await listenOnce(server, options)
+  } catch (err) {
+    if (options.path !== undefined && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      if (!(await isStaleSocket(options.path))) throw translateError(err, 'listen on', where)
+      await unlink(options.path)
+      try {
+        await listenOnce(server, options)
+      } catch (err2) {
+        throw translateError(err2, 'listen on', where)
+      }
+    } else {
+      throw translateError(err, 'listen on', where)
+    }
+  }
+  const address = fromNodeAddress(server.address(), options.path)
+  const init = { ...options.connection, ...(options.path === undefined ? {} : { path: options.path }) }
+  server.on('connection', (socket: Socket) => options.onConnection(new Connection(socket, init)))
+  // After listening, 'error' means accept() failed (EMFILE, ENFILE…); libuv keeps the listening
+  // socket and retries, so the server carries on: report, never crash.
+  server.on('error', (err: Error) =>
+    options.onError(translateError(err, 'listen on', formatAddress(address))),
+  )
+  let closing: Promise<void> | undefined
+  return {
+    address,
+    close() {
+      closing ??= new Promise<void>((resolve) => server.close(() => resolve()))
+      return closing
+    },
+  }
+}
+
+function listenOnce(server: NetServer, options: BindOptions): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const onError = (err: Error): void => {
+      server.off('listening', onListening)
+      reject(err)
+    }
+    const onListening = (): void => {
+      server.off('error', onError)
+      resolve()
+    }
+    server.once('error', onError)
+    server.once('listening', onListening)
+    server.listen({
+      ...(options.path === undefined
+        ? { host: options.host, port: options.port ?? 0, ipv6Only: options.ipv6Only ?? false }
+        : { path: options.path }),
+      ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
+    })
+  })
+}
+
+/** A socket file that refuses connections was left by a server that died: safe to replace. */
+async function isStaleSocket(path: string): Promise<boolean> {
+  try {
+    if (!(await lstat(path)).isSocket()) return false
+  } catch {
+    return false
+  }
+  return new Promise<boolean>((resolve) => {
+    const probe = netConnect({ path })
+    probe.once('connect', () => {
+      probe.destroy()
+      resolve(false)
+    })
+    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'))
+  })
+}

@@ -1,0 +1,360 @@
+import type { Socket } from 'node:net'
+import type { Duplex, Source } from 'it-stream-types'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../errors.js'
+import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
+import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
+import { translateError } from './translate-error.js'
+
+/** Options of {@link Connection.close}. */
+export interface CloseOptions {
+  /**
+   * Milliseconds to wait for the peer to end its side after we ended ours; then the socket is
+   * destroyed. `0` does not wait for the peer.
+   * @default 5000
+   */
+  timeout?: number
+}
+
+/** @internal How the connect and listen code hand a socket to a {@link Connection}. */
+export interface ConnectionInit {
+  /** The Unix socket path, when there is one (Node.js reports no address for Unix sockets). */
+  path?: string
+  /** Close the connection after this many milliseconds without traffic in either direction. */
+  idleTimeout?: number
+  /** Aborts the connection with an `AbortError` when it fires. */
+  signal?: AbortSignal
+  /** Called once, after the socket has fully closed. */
+  onClose?: (conn: Connection) => void
+}
+
+/** The bytes a connection's sink accepts: plain arrays, or lists written without being joined first. */
+export type Chunk = Uint8Array | Uint8ArrayList
+
+/**
+ * A TCP or Unix stream socket as an async-iterable duplex (it-stream-types' `Duplex`): read with
+ * `for await (const chunk of conn.source)`, write with `await conn.sink(chunks)`, or both with
+ * `pipe(conn, transform, conn)`.
+ *
+ * The close contract (docs/CLOSE.md has the full table):
+ * - the sink may be called once; its source ending ends our side only (half-close, FIN);
+ * - the peer's FIN ends our `source`; our side stays writable;
+ * - leaving `source` early stops reading but does not destroy the socket; once the sink has finished
+ *   too, the connection closes gracefully;
+ * - an error, a peer reset, the idle timeout or {@link abort} destroys the socket and surfaces the
+ *   error on both halves;
+ * - {@link close} is graceful, idempotent and bounded by a timeout.
+ *
+ * Connections are made by {@link connect} and by a server's `for await` loop.
+ */
+export class Connection
+  implements Duplex<AsyncGenerator<Uint8Array>, Source<Chunk>, Promise<void>>, AsyncDisposable
+{
+  /**
+   * The bytes received, chunk by chunk as they arrive, never joined or copied. Pull-based: while
+   * nobody pulls, at most {@link SOURCE_HIGH_WATER_MARK} bytes are queued, then the socket stops
+   * reading and the kernel pushes back on the peer. Ends when the peer ends its side; throws the
+   * connection's error (e.g. `ConnectionResetError`, `TimeoutError`) after yielding what arrived
+   * before it. It can be iterated once.
+   */
+  readonly source: AsyncGenerator<Uint8Array, void, unknown>
+
+  /**
+   * Writes every chunk of `source` (a `Uint8ArrayList` is written buffer by buffer, not joined),
+   * waiting whenever the socket's write buffer is full, so memory stays bounded. Everything the
+   * source yields within one tick goes to the OS in one `writev`. When `source` ends, ends our side
+   * only (half-close): the connection stays readable until the peer ends too. Resolves once all was
+   * handed to the OS. If `source` throws, the connection is aborted and the promise rejects with that
+   * error. May be called once: a second call rejects with `SinkInUseError`.
+   */
+  readonly sink: (source: Source<Chunk>) => Promise<void>
+
+  /** The peer's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
+  readonly remoteAddress: SocketAddress
+
+  /** Our end's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
+  readonly localAddress: SocketAddress
+
+  private readonly socket: Socket
+  private readonly name: string
+  private readonly signal: AbortSignal | undefined
+  private readonly onCloseCallback: ((conn: Connection) => void) | undefined
+
+  /** Received chunks not yet pulled by the source's consumer. */
+  private readonly queue: Uint8Array[] = []
+  private queuedBytes = 0
+  /** The peer's FIN arrived. */
+  private readEnded = false
+  /** Nobody will read any more: incoming bytes are dropped. */
+  private discarding = false
+  private sourceState: 'idle' | 'reading' | 'done' = 'idle'
+  private sinkState: 'idle' | 'writing' | 'done' = 'idle'
+  /** The first error; once set, both halves fail with it. */
+  private error: Error | undefined
+  private closing = false
+  private closed = false
+  private corked = false
+  private closeTimer: NodeJS.Timeout | undefined
+  private closedPromise: Promise<void> | undefined
+  private resolveClosed: (() => void) | undefined
+  /** Resolves the source's pending wait for data, end or error. */
+  private wakeReader: (() => void) | undefined
+  /** Resolves the sink's pending wait for 'drain' or an error. */
+  private wakeWriter: (() => void) | undefined
+
+  /** @internal Use {@link connect} or a server's `for await` loop to get a connection. */
+  constructor(socket: Socket, init: ConnectionInit = {}) {
+    this.socket = socket
+    this.remoteAddress = remoteAddressOf(socket, init.path)
+    this.localAddress = localAddressOf(socket, init.path)
+    this.name = formatAddress(this.remoteAddress)
+    this.signal = init.signal
+    this.onCloseCallback = init.onClose
+
+    // Paused before 'data' is listened to, so nothing flows until the source is pulled; Node.js
+    // still reads up to `readableHighWaterMark` into its own buffer, then stops reading
+    // (https://nodejs.org/docs/latest-v20.x/api/stream.html#two-reading-modes).
+    socket.pause()
+    socket.on('data', this.onData)
+    // 'end' is the peer's FIN. The socket must be created with `allowHalfOpen: true`, or Node.js
+    // would end our side too.
+    socket.on('end', this.onEnd)
+    socket.on('error', this.onError)
+    // 'close' comes once, after the handle is closed, with or without an error before it.
+    socket.on('close', this.onSocketClose)
+    socket.on('drain', this.onDrain)
+    if (init.idleTimeout !== undefined && init.idleTimeout > 0) {
+      // Node.js refreshes this one timer on every read and write: no per-chunk timer of ours.
+      socket.setTimeout(init.idleTimeout, () => {
+        this.abort(new TimeoutError(`Connection with ${this.name} idle for ${init.idleTimeout} ms`))
+      })
+    }
+    if (this.signal !== undefined) {
+      if (this.signal.aborted) queueMicrotask(this.onSignalAbort)
+      else this.signal.addEventListener('abort', this.onSignalAbort, { once: true })
+    }
+
+    this.source = this.read()
+    this.sink = (source) => this.write(source)
+  }
+
+  /** True once the socket has fully closed. */
+  get isClosed(): boolean {
+    return this.closed
+  }
+
+  /**
+   * Closes gracefully: ends our side (after whatever was written is flushed), waits for the peer to
+   * end its side for up to `timeout` ms, then destroys the socket. Bytes that arrive meanwhile and
+   * that nobody reads are dropped. Resolves when fully closed; never rejects; calling it again
+   * returns the same wait. A sink still writing stops and rejects with `SocketClosedError`.
+   */
+  close(options: CloseOptions = {}): Promise<void> {
+    if (this.closed || this.socket.destroyed) return this.whenClosed()
+    const timeout = options.timeout ?? CLOSE_TIMEOUT
+    if (!Number.isFinite(timeout) || timeout < 0) {
+      throw new RangeError(`close(): timeout must be a number of milliseconds >= 0, got ${timeout}`)
+    }
+    if (!this.closing) {
+      this.closing = true
+      if (this.sourceState !== 'reading') this.discard()
+      if (!this.socket.writableEnded) this.socket.end()
+      this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
+      this.wake()
+    }
+    return this.whenClosed()
+  }
+
+  /**
+   * Destroys the socket at once. A pending or later read of `source` and write of `sink` reject with
+   * `err`, or with an `AbortError` naming the peer when no error is given. Does nothing once closed.
+   */
+  abort(err?: Error): void {
+    if (this.closed) return
+    this.error ??= err ?? new AbortError(`Connection with ${this.name} was aborted`)
+    this.queue.length = 0
+    this.queuedBytes = 0
+    this.socket.destroy()
+    this.wake()
+  }
+
+  /** Closes gracefully, as {@link close}: `await using conn = await connect(...)`. */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close()
+  }
+
+  private async *read(): AsyncGenerator<Uint8Array, void, unknown> {
+    this.sourceState = 'reading'
+    const queue = this.queue
+    const socket = this.socket
+    try {
+      while (true) {
+        const chunk = queue.shift()
+        if (chunk !== undefined) {
+          this.queuedBytes -= chunk.byteLength
+          yield chunk
+          continue
+        }
+        if (this.error !== undefined) throw this.error
+        if (this.readEnded) return
+        if (this.closed) throw new SocketClosedError(`Connection with ${this.name} is closed`)
+        if (socket.isPaused()) socket.resume()
+        await new Promise<void>((resolve) => {
+          this.wakeReader = resolve
+        })
+      }
+    } finally {
+      this.sourceState = 'done'
+      if (!this.readEnded) {
+        // Left early: stop reading. Either the sink is still writing (it closes us when done), or
+        // the caller closes us; until then the kernel pushes back on the peer.
+        this.discarding = true
+        this.queue.length = 0
+        this.queuedBytes = 0
+        socket.pause()
+        if (this.sinkState === 'done') void this.close()
+      }
+    }
+  }
+
+  private async write(source: Source<Chunk>): Promise<void> {
+    if (this.sinkState !== 'idle')
+      throw new SinkInUseError(`sink() was already called on connection with ${this.name}`)
+    this.sinkState = 'writing'
+    const socket = this.socket
+    try {
+      this.assertWritable()
+      for await (const chunk of source) {
+        this.assertWritable()
+        if (!this.corked) {
+          // Everything written until the next tick leaves in one writev: a decoder that turns one
+          // chunk into a hundred messages, re-encoded, costs one syscall, not a hundred.
+          this.corked = true
+          socket.cork()
+          process.nextTick(this.uncork)
+        }
+        if (chunk instanceof Uint8Array) {
+          socket.write(chunk)
+        } else {
+          for (const buf of chunk) socket.write(buf)
+        }
+        if (socket.writableNeedDrain) {
+          this.uncork()
+          await new Promise<void>((resolve) => {
+            this.wakeWriter = resolve
+          })
+          this.assertWritable()
+        }
+      }
+      if (this.error !== undefined) throw this.error
+      this.uncork()
+      // Half-close. If close() already ended our side, this waits for the same flush.
+      await new Promise<void>((resolve, reject) => {
+        socket.end((err?: Error | null) => (err == null ? resolve() : reject(err)))
+      })
+    } catch (err) {
+      if (this.error !== undefined) throw this.error
+      if (err instanceof SocketClosedError) throw err
+      if (this.closed)
+        throw new SocketClosedError(`Cannot write: connection with ${this.name} is closed`, { cause: err })
+      // The source threw (or end() failed): the connection cannot be trusted to carry whole data.
+      const error = err instanceof Error ? err : new Error(String(err))
+      this.abort(error)
+      throw error
+    } finally {
+      this.sinkState = 'done'
+      if (this.sourceState === 'done' && !this.readEnded) void this.close()
+    }
+  }
+
+  /** Throws the connection's error, or `SocketClosedError` once it is closing or closed. */
+  private assertWritable(): void {
+    if (this.error !== undefined) throw this.error
+    if (this.closed || this.closing) {
+      throw new SocketClosedError(`Cannot write: connection with ${this.name} is closed`)
+    }
+  }
+
+  private readonly uncork = (): void => {
+    if (this.corked) {
+      this.corked = false
+      this.socket.uncork()
+    }
+  }
+
+  /** Drops whatever arrives from now on, and keeps reading so the peer's FIN can be seen. */
+  private discard(): void {
+    this.discarding = true
+    this.queue.length = 0
+    this.queuedBytes = 0
+    this.socket.resume()
+  }
+
+  private whenClosed(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closedPromise ??= new Promise<void>((resolve) => {
+      this.resolveClosed = resolve
+    })
+    return this.closedPromise
+  }
+
+  private wake(): void {
+    const reader = this.wakeReader
+    if (reader !== undefined) {
+      this.wakeReader = undefined
+      reader()
+    }
+    const writer = this.wakeWriter
+    if (writer !== undefined) {
+      this.wakeWriter = undefined
+      writer()
+    }
+  }
+
+  private readonly onData = (chunk: Buffer): void => {
+    if (this.discarding) return
+    this.queue.push(chunk)
+    this.queuedBytes += chunk.byteLength
+    if (this.queuedBytes >= SOURCE_HIGH_WATER_MARK) this.socket.pause()
+    const reader = this.wakeReader
+    if (reader !== undefined) {
+      this.wakeReader = undefined
+      reader()
+    }
+  }
+
+  private readonly onEnd = (): void => {
+    this.readEnded = true
+    this.wake()
+  }
+
+  private readonly onDrain = (): void => {
+    const writer = this.wakeWriter
+    if (writer !== undefined) {
+      this.wakeWriter = undefined
+      writer()
+    }
+  }
+
+  private readonly onError = (err: Error): void => {
+    this.error ??= translateError(err, 'connection with', this.name)
+    this.wake()
+  }
+
+  private readonly onSignalAbort = (): void => {
+    this.abort(
+      new AbortError(`Connection with ${this.name} was aborted by its signal`, {
+        cause: this.signal?.reason,
+      }),
+    )
+  }
+
+  private readonly onSocketClose = (): void => {
+    this.closed = true
+    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
+    this.signal?.removeEventListener('abort', this.onSignalAbort)
+    this.wake()
+    this.resolveClosed?.()
+    this.onCloseCallback?.(this)
+  }
+}
