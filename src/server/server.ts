@@ -203,6 +203,19 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
     return this.listener === undefined ? 'unbound' : formatAddress(this.listener.address)
   }
 
+  /** Resolves true once no handed-out connection is open, or false after `timeout` ms. */
+  private drained(timeout: number): Promise<boolean> {
+    if (this.activeConnections.size === 0) return Promise.resolve(true)
+    return new Promise<boolean>((resolve) => {
+      const timer = Number.isFinite(timeout) ? setTimeout(() => resolve(false), timeout) : undefined
+      this.onDrained = () => {
+        if (timer !== undefined) clearTimeout(timer)
+        this.onDrained = undefined
+        resolve(true)
+      }
+    })
+  }
+
   private readonly onSignalAbort = (): void => {
     void this.close()
   }
@@ -219,14 +232,7 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
       )
     }
     this.pendingConnections.clear()
-    if (this.activeConnections.size > 0) {
-      await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, timeout)
-        this.onDrained = () => {
-          clearTimeout(timer)
-          resolve()
-        }
-      })
+    if (!(await this.drained(timeout))) {
       for (const conn of this.activeConnections) {
         conn.abort(
           new AbortError(
@@ -234,6 +240,8 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
           ),
         )
       }
+      // Aborted sockets close on the next turns of the event loop.
+      await this.drained(Number.POSITIVE_INFINITY)
     }
     await stopped
   }

@@ -138,6 +138,14 @@ export class Connection
     this.sink = (source) => this.write(source)
   }
 
+  /**
+   * Bytes received and held in memory but not yet pulled from `source`: it-socket's queue plus
+   * Node.js's readable buffer. Stays below about `SOURCE_HIGH_WATER_MARK` + 80 KiB.
+   */
+  get readableLength(): number {
+    return this.queuedBytes + this.socket.readableLength
+  }
+
   /** True once the socket has fully closed. */
   get isClosed(): boolean {
     return this.closed
@@ -184,6 +192,12 @@ export class Connection
   }
 
   private async *read(): AsyncGenerator<Uint8Array, void, unknown> {
+    if (this.discarding) {
+      // close() ran before anyone read: what arrived was dropped, so no clean end can be promised.
+      throw new SocketClosedError(
+        `Cannot read: connection with ${this.name} was closed before its source was read`,
+      )
+    }
     this.sourceState = 'reading'
     const queue = this.queue
     const socket = this.socket

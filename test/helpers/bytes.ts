@@ -39,7 +39,8 @@ export async function collectBytes(source: AsyncIterable<Uint8Array>): Promise<U
 
 /** Yields `total` bytes in chunks of `size` (the same chunk reused: nothing accumulates). */
 export async function* repeatChunk(chunk: Uint8Array, total: number): AsyncGenerator<Uint8Array> {
-  for (let sent = 0; sent < total; sent += chunk.byteLength) yield chunk.subarray(0, Math.min(chunk.byteLength, total - sent))
+  for (let sent = 0; sent < total; sent += chunk.byteLength)
+    yield chunk.subarray(0, Math.min(chunk.byteLength, total - sent))
 }
 
 export const encoder = new TextEncoder()

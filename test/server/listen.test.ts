@@ -1,0 +1,98 @@
+import { writeFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+import { join } from 'node:path'
+import { AbortError, AddressInUseError, connect, listen, pipe } from 'it-socket'
+import { describe, expect, it } from 'vitest'
+import { portOf, tempDir } from '../helpers/net.js'
+
+describe('listen()', () => {
+  it('binds an ephemeral port with port 0 and reports it in address', async () => {
+    await using server = await listen({ host: '127.0.0.1', port: 0 })
+    expect(server.address).toMatchObject({ address: '127.0.0.1', family: 'IPv4' })
+    expect(portOf(server)).toBeGreaterThan(0)
+  })
+
+  it('fails with AddressInUseError naming the address when the port is taken', async () => {
+    await using first = await listen({ host: '127.0.0.1' })
+    const port = portOf(first)
+    const err = await listen({ host: '127.0.0.1', port }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AddressInUseError)
+    expect((err as AddressInUseError).code).toBe('ERR_ADDRESS_IN_USE')
+    expect((err as Error).message).toBe(`Cannot listen on 127.0.0.1:${port}: address already in use`)
+    expect((err as Error).cause).toMatchObject({ code: 'EADDRINUSE' })
+  })
+
+  it('replaces a stale Unix socket file nobody listens on', async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, 'stale.sock')
+      // A server that dies without unlinking its socket file leaves it behind.
+      const dead = createServer()
+      await new Promise<void>((resolve) => dead.listen(path, resolve))
+      const handle = (dead as unknown as { _handle: { close(): void } | null })._handle
+      handle?.close()
+      await using server = await listen({ path })
+      expect(server.address).toEqual({ path })
+      void server.serve((conn) => pipe(conn, conn))
+      await using conn = await connect({ path })
+      expect(conn.isClosed).toBe(false)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('fails with AddressInUseError on a Unix socket a live server answers on', async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, 'live.sock')
+      await using live = await listen({ path })
+      const err = await listen({ path }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(AddressInUseError)
+      expect((err as Error).message).toContain(`unix:${path}`)
+      expect(live.address).toEqual({ path })
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('never removes a regular file in the way of a Unix socket path', async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const path = join(dir, 'precious.txt')
+      writeFileSync(path, 'keep me')
+      const err = await listen({ path }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(AddressInUseError)
+      const { readFileSync } = await import('node:fs')
+      expect(readFileSync(path, 'utf8')).toBe('keep me')
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('fails with AbortError when its signal has already fired, and closes when it fires later', async () => {
+    await expect(listen({ host: '127.0.0.1', signal: AbortSignal.abort() })).rejects.toBeInstanceOf(
+      AbortError,
+    )
+    const controller = new AbortController()
+    const server = await listen({ host: '127.0.0.1', signal: controller.signal })
+    const loop = (async () => {
+      let count = 0
+      for await (const _ of server) count++
+      return count
+    })()
+    controller.abort()
+    expect(await loop).toBe(0)
+    await expect(connect({ host: '127.0.0.1', port: portOf(server) })).rejects.toMatchObject({
+      code: 'ERR_CONNECTION_REFUSED',
+    })
+  })
+
+  it('rejects bad options with TypeError or RangeError', async () => {
+    await expect(listen({ port: -1 })).rejects.toBeInstanceOf(RangeError)
+    await expect(listen({ port: 65536 })).rejects.toBeInstanceOf(RangeError)
+    await expect(listen({ maxConnections: 0 })).rejects.toBeInstanceOf(RangeError)
+    await expect(listen({ maxPending: 1.5 })).rejects.toBeInstanceOf(RangeError)
+    await expect(listen({ idleTimeout: Number.NaN })).rejects.toBeInstanceOf(RangeError)
+    await expect(listen({ path: '/tmp/x.sock', port: 1 })).rejects.toBeInstanceOf(TypeError)
+  })
+})

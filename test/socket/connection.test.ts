@@ -1,0 +1,328 @@
+import { once } from 'node:events'
+import type { Socket } from 'node:net'
+import {
+  AbortError,
+  type Connection,
+  ConnectionResetError,
+  connect,
+  listen,
+  pipe,
+  type Server,
+  SinkInUseError,
+  SocketClosedError,
+  TimeoutError,
+} from 'it-socket'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { collectBytes, decoder, encoder, pseudoRandomBytes, repeatChunk, sha256 } from '../helpers/bytes.js'
+import { portOf, rawConnect, readAll, until } from '../helpers/net.js'
+
+let server: Server
+let accepted: Iterator<Connection> | AsyncIterator<Connection>
+
+beforeEach(async () => {
+  server = await listen({ host: '127.0.0.1' })
+  accepted = server[Symbol.asyncIterator]()
+})
+
+afterEach(async () => {
+  await server.close({ timeout: 100 })
+})
+
+async function nextConnection(): Promise<Connection> {
+  const result = await accepted.next()
+  if (result.done === true) throw new Error('server closed')
+  return result.value
+}
+
+/** A raw node:net peer connected to the server, and the it-socket connection accepted for it. */
+async function rawPair(): Promise<{ peer: Socket; conn: Connection }> {
+  const [peer, conn] = await Promise.all([rawConnect(portOf(server)), nextConnection()])
+  return { peer, conn }
+}
+
+describe('Connection close contract', () => {
+  it("sink's source ends: our side half-closes and the connection stays readable", async () => {
+    const { peer, conn } = await rawPair()
+    const peerReads = readAll(peer)
+    await conn.sink([encoder.encode('reply')])
+    // The peer saw our FIN…
+    expect(decoder.decode(await peerReads)).toBe('reply')
+    // …and can still send to us after it.
+    peer.end('late data')
+    expect(decoder.decode(await collectBytes(conn.source))).toBe('late data')
+    await conn.close()
+    expect(conn.isClosed).toBe(true)
+  })
+
+  it("sink's source throws: the connection is aborted and sink rejects with that error", async () => {
+    const { peer, conn } = await rawPair()
+    const boom = new Error('source failed')
+    async function* failing(): AsyncGenerator<Uint8Array> {
+      yield encoder.encode('partial')
+      throw boom
+    }
+    const peerReads = readAll(peer).catch((e: unknown) => e)
+    await expect(conn.sink(failing())).rejects.toBe(boom)
+    await peerReads
+    await until(() => conn.isClosed, 5_000, 'the connection to close')
+    // The same error surfaces on the other half.
+    await expect(collectBytes(conn.source)).rejects.toBe(boom)
+  })
+
+  it('peer FIN: our source ends and our side stays writable', async () => {
+    const { peer, conn } = await rawPair()
+    peer.end('question')
+    expect(decoder.decode(await collectBytes(conn.source))).toBe('question')
+    expect(conn.isClosed).toBe(false)
+    const peerReads = readAll(peer)
+    await conn.sink([encoder.encode('answer after your FIN')])
+    expect(decoder.decode(await peerReads)).toBe('answer after your FIN')
+  })
+
+  it('peer reset: source throws ConnectionResetError naming the peer', async () => {
+    const { peer, conn } = await rawPair()
+    peer.write('some bytes')
+    const iterator = conn.source[Symbol.asyncIterator]()
+    expect(decoder.decode((await iterator.next()).value as Uint8Array)).toBe('some bytes')
+    // Reset while our side is waiting for more (a reset racing unread data can read as a plain EOF).
+    const pending = iterator.next()
+    peer.resetAndDestroy()
+    const err = await pending.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(ConnectionResetError)
+    expect((err as ConnectionResetError).code).toBe('ERR_CONNECTION_RESET')
+    expect((err as Error).message).toContain('127.0.0.1:')
+    expect((err as Error).cause).toMatchObject({ code: 'ECONNRESET' })
+  })
+
+  it('source left early: reading stops, the sink still flushes, the socket closes once both are done', async () => {
+    const { peer, conn } = await rawPair()
+    const peerReads = readAll(peer)
+    peer.write('first')
+    // Leave the source after its first chunk, while the sink is still busy writing.
+    let first = ''
+    for await (const chunk of conn.source) {
+      first = decoder.decode(chunk)
+      break
+    }
+    expect(first).toBe('first')
+    expect(conn.isClosed).toBe(false)
+    const payload = pseudoRandomBytes(4 * 1024 * 1024)
+    await conn.sink([payload])
+    // Both directions are done on our side: the connection closes gracefully once the peer ends.
+    peer.end()
+    const received = await peerReads
+    expect(sha256([received])).toBe(sha256([payload]))
+    await until(() => conn.isClosed, 5_000, 'connection to close')
+  })
+
+  it("close(): ends our side, waits for the peer's end, resolves once closed, and is idempotent", async () => {
+    const { peer, conn } = await rawPair()
+    peer.on('end', () => peer.end())
+    const first = conn.close()
+    const second = conn.close()
+    await Promise.all([first, second])
+    expect(conn.isClosed).toBe(true)
+    await conn.close()
+  })
+
+  it('close(): destroys the socket after its timeout when the peer never ends', async () => {
+    const { peer, conn } = await rawPair()
+    // The peer keeps its side open and keeps sending: close must not wait forever or buffer it.
+    const flood = setInterval(() => peer.write(new Uint8Array(1024)), 1)
+    try {
+      await conn.close({ timeout: 50 })
+      expect(conn.isClosed).toBe(true)
+    } finally {
+      clearInterval(flood)
+      peer.destroy()
+    }
+  })
+
+  it('abort(): pending reads and writes reject with its error', async () => {
+    const { peer, conn } = await rawPair()
+    const reading = collectBytes(conn.source)
+    // A write that cannot finish: the peer never reads 64 MiB.
+    const writing = conn.sink(repeatChunk(new Uint8Array(64 * 1024), 64 * 1024 * 1024))
+    const reason = new Error('shutting down')
+    conn.abort(reason)
+    await expect(reading).rejects.toBe(reason)
+    await expect(writing).rejects.toBe(reason)
+    peer.destroy()
+  })
+
+  it('abort() without an error rejects with AbortError', async () => {
+    const { peer, conn } = await rawPair()
+    const reading = collectBytes(conn.source)
+    conn.abort()
+    const err = await reading.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AbortError)
+    expect((err as AbortError).code).toBe('ERR_ABORTED')
+    peer.destroy()
+  })
+
+  it('idle timeout: the connection is aborted with TimeoutError on its source', async () => {
+    await using idleServer = await listen({ host: '127.0.0.1', idleTimeout: 50 })
+    const peer = await rawConnect(portOf(idleServer))
+    const peerReads = readAll(peer)
+    for await (const conn of idleServer) {
+      const err = await collectBytes(conn.source).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(TimeoutError)
+      expect((err as TimeoutError).code).toBe('ERR_TIMEOUT')
+      expect((err as Error).message).toMatch(/idle for 50 ms/)
+      break
+    }
+    expect((await peerReads).byteLength).toBe(0)
+  })
+
+  it('server close: open connections finish within the timeout, the rest are aborted', async () => {
+    const finishing = await rawPair()
+    const stuck = await rawPair()
+    // One client finishes its exchange while the server is closing; the other never ends.
+    const echo = pipe(finishing.conn, finishing.conn)
+    const stuckRead = collectBytes(stuck.conn.source).catch((e: unknown) => e)
+    const finishingReply = readAll(finishing.peer)
+    const closing = server.close({ timeout: 300 })
+    finishing.peer.end('last words')
+    expect(decoder.decode(await finishingReply)).toBe('last words')
+    await echo
+    await closing
+    expect(await stuckRead).toBeInstanceOf(AbortError)
+    expect(stuck.conn.isClosed).toBe(true)
+    stuck.peer.destroy()
+  })
+})
+
+describe('Connection', () => {
+  it('sink() called twice rejects with SinkInUseError', async () => {
+    const { peer, conn } = await rawPair()
+    const first = conn.sink([encoder.encode('a')])
+    await expect(conn.sink([encoder.encode('b')])).rejects.toBeInstanceOf(SinkInUseError)
+    await first
+    peer.destroy()
+  })
+
+  it('using a closed connection rejects with SocketClosedError', async () => {
+    const { peer, conn } = await rawPair()
+    peer.on('end', () => peer.end())
+    await conn.close()
+    await expect(conn.sink([encoder.encode('too late')])).rejects.toBeInstanceOf(SocketClosedError)
+    const err = await collectBytes(conn.source).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(SocketClosedError)
+    expect((err as SocketClosedError).code).toBe('ERR_SOCKET_CLOSED')
+  })
+
+  it('sink() writes Uint8ArrayList chunks without joining them, in order', async () => {
+    const { Uint8ArrayList } = await import('uint8arraylist')
+    const { peer, conn } = await rawPair()
+    const peerReads = readAll(peer)
+    const list = new Uint8ArrayList(encoder.encode('he'), encoder.encode('llo'), encoder.encode(' world'))
+    await conn.sink([list, encoder.encode('!')])
+    expect(decoder.decode(await peerReads)).toBe('hello world!')
+    peer.destroy()
+  })
+
+  it('await using closes the connection at the end of the block', async () => {
+    const serving = nextConnection().then(async (conn) => {
+      await pipe(conn, conn)
+      await conn.close()
+    })
+    let leaked: Connection | undefined
+    {
+      await using conn = await connect({ host: '127.0.0.1', port: portOf(server) })
+      leaked = conn
+      const [, reply] = await Promise.all([conn.sink([encoder.encode('ping')]), collectBytes(conn.source)])
+      expect(decoder.decode(reply)).toBe('ping')
+    }
+    expect(leaked.isClosed).toBe(true)
+    await serving
+  })
+
+  it('signal given to connect() aborts the connection later', async () => {
+    const controller = new AbortController()
+    const [conn, peerSide] = await Promise.all([
+      connect({ host: '127.0.0.1', port: portOf(server), signal: controller.signal }),
+      nextConnection(),
+    ])
+    const reading = collectBytes(conn.source).catch((e: unknown) => e)
+    controller.abort()
+    expect(await reading).toBeInstanceOf(AbortError)
+    peerSide.abort()
+  })
+
+  it('remoteAddress and localAddress name both ends', async () => {
+    const [conn, peerSide] = await Promise.all([
+      connect({ host: '127.0.0.1', port: portOf(server) }),
+      nextConnection(),
+    ])
+    expect(conn.remoteAddress).toEqual({ address: '127.0.0.1', port: portOf(server), family: 'IPv4' })
+    expect(peerSide.localAddress).toEqual(conn.remoteAddress)
+    expect(peerSide.remoteAddress).toEqual(conn.localAddress)
+    conn.abort()
+    peerSide.abort()
+  })
+
+  it('echoes 64 MiB intact (compared by hash)', async () => {
+    const serving = nextConnection().then((conn) => pipe(conn, conn))
+    await using conn = await connect({ host: '127.0.0.1', port: portOf(server) })
+    const block = pseudoRandomBytes(1024 * 1024, 7)
+    const total = 64 * 1024 * 1024
+    const hashOfSent = sha256(Array.from({ length: 64 }, () => block))
+    const { createHash } = await import('node:crypto')
+    const hash = createHash('sha256')
+    let received = 0
+    await Promise.all([
+      conn.sink(repeatChunk(block, total)),
+      (async () => {
+        for await (const chunk of conn.source) {
+          hash.update(chunk)
+          received += chunk.byteLength
+        }
+      })(),
+    ])
+    expect(received).toBe(total)
+    expect(hash.digest('hex')).toBe(hashOfSent)
+    await serving
+  })
+
+  it('backpressure: a consumer that stops pulling holds a bounded number of bytes while the peer sends 256 MiB', async () => {
+    const { SOURCE_HIGH_WATER_MARK } = await import('it-socket')
+    const { peer, conn } = await rawPair()
+    const total = 256 * 1024 * 1024
+    const block = new Uint8Array(64 * 1024)
+    let handedToKernel = 0
+    let stalled = false
+    const sending = (async () => {
+      while (handedToKernel < total) {
+        const ok = peer.write(block)
+        handedToKernel += block.byteLength
+        if (!ok) {
+          stalled = true
+          await once(peer, 'drain')
+          stalled = false
+        }
+      }
+      peer.end()
+    })()
+    // Pull one chunk, then stop pulling.
+    const iterator = conn.source[Symbol.asyncIterator]()
+    const first = await iterator.next()
+    expect(first.done).toBe(false)
+    // Wait until the peer is blocked for good: its writes stop making progress.
+    let last = -1
+    while (last !== handedToKernel) {
+      last = handedToKernel
+      await until(() => stalled, 10_000, 'the peer to block')
+      await new Promise((resolve) => setTimeout(resolve, 200))
+    }
+    expect(handedToKernel).toBeLessThan(64 * 1024 * 1024)
+    // What we hold in user space: our queue plus Node's readable buffer, about two high-water marks.
+    expect(conn.readableLength).toBeLessThanOrEqual(SOURCE_HIGH_WATER_MARK + 16 * 1024 + 64 * 1024)
+    // Pull again: everything still arrives.
+    let received = first.value?.byteLength ?? 0
+    for (let r = await iterator.next(); r.done !== true; r = await iterator.next())
+      received += r.value.byteLength
+    await sending
+    expect(received).toBe(total)
+    await conn.close()
+  })
+})
