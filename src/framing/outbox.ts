@@ -1,0 +1,241 @@
+import { Uint8ArrayList } from 'uint8arraylist'
+import { AbortError, SocketClosedError } from '../errors.js'
+
+/** A queued message whose writer passed a signal: it can be withdrawn until taken. */
+class Withdrawable {
+  done = false
+  constructor(
+    readonly chunk: Uint8Array | Uint8ArrayList,
+    readonly resolve: () => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
+}
+
+type Item = Uint8Array | Uint8ArrayList | Withdrawable
+
+/** Most messages yielded to the sink in one `Uint8ArrayList` (bounds the writev a burst becomes). */
+const MAX_BATCH = 1024
+
+interface Batch {
+  promise: Promise<void>
+  resolve: () => void
+  reject: (err: unknown) => void
+}
+
+/**
+ * The write queue behind `framed()`: whole encoded messages go in, and one `drain()` generator, given
+ * once to the underlying sink, takes them out. Everything queued in one tick is taken in that tick,
+ * which lets the socket batch it into one write.
+ *
+ * Writes queued while the sink is busy share one promise (a batch), settled when the sink has taken
+ * the last of them: one promise per burst rather than per message keeps a burst of small writes cheap.
+ * A write with a signal gets its own promise and can be withdrawn until taken (messages are taken
+ * whole, so withdrawing one never breaks the framing).
+ */
+export class Outbox {
+  private items: Item[] = []
+  private head = 0
+  /** Items ever queued, and ever taken (or withdrawn): positions that outlive `items` resets. */
+  private queued = 0
+  private taken = 0
+  /** Bytes queued and not yet taken. */
+  private bytes = 0
+  private batch: Batch | undefined
+  private batchEnd = 0
+  /** Once set, nothing more may be queued: the error a write then fails with. */
+  private closed: { error: unknown } | undefined
+  /** `end()` was called: `drain()` returns once the queue is empty. */
+  private ended = false
+  /** `abort()` was called: `drain()` throws this. */
+  private failure: { error: unknown } | undefined
+  private wake: (() => void) | undefined
+  private roomWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = []
+
+  /** @param highWaterMark bytes queued past which `full` is true and `room()` waits */
+  constructor(private readonly highWaterMark: number) {}
+
+  /** Why nothing more can be queued, if so: the error a write fails with. */
+  get closedError(): unknown {
+    return this.closed?.error
+  }
+
+  /** Whether `highWaterMark` bytes or more wait to be taken. */
+  get full(): boolean {
+    return this.bytes >= this.highWaterMark
+  }
+
+  /** Queues `chunk`; settles when the sink has taken it, when `signal` withdraws it, or when the sink fails. */
+  enqueue(chunk: Uint8Array | Uint8ArrayList, signal?: AbortSignal): Promise<void> {
+    if (this.closed !== undefined) return Promise.reject(this.closed.error)
+    if (signal === undefined) {
+      this.add(chunk)
+      this.batch ??= deferred()
+      this.batchEnd = this.queued
+      return this.batch.promise
+    }
+    return new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => {
+        if (item.done) return
+        item.done = true
+        this.bytes -= chunk.byteLength
+        if (this.roomWaiters.length > 0 && !this.full) this.notifyRoom()
+        reject(
+          new AbortError('write() was aborted before the connection took the message', {
+            cause: signal.reason,
+          }),
+        )
+      }
+      const item = new Withdrawable(
+        chunk,
+        () => {
+          signal.removeEventListener('abort', onAbort)
+          resolve()
+        },
+        (err) => {
+          signal.removeEventListener('abort', onAbort)
+          reject(err)
+        },
+      )
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.add(item)
+    })
+  }
+
+  /** Queues `chunk` with nobody waiting on it; throws when the outbox is closed. */
+  push(chunk: Uint8Array | Uint8ArrayList): void {
+    if (this.closed !== undefined) throw this.closed.error
+    this.add(chunk)
+  }
+
+  /** Resolves once fewer than `highWaterMark` bytes are queued (backpressure for `sink()`). */
+  room(): Promise<void> {
+    if (this.closed !== undefined && !this.ended) return Promise.reject(this.closed.error)
+    if (!this.full) return Promise.resolve()
+    return new Promise((resolve, reject) => this.roomWaiters.push({ resolve, reject }))
+  }
+
+  /** Queues nothing more: `drain()` returns after what is queued, and the sink half-closes. */
+  end(): void {
+    if (this.closed !== undefined) return
+    this.closed = {
+      error: new SocketClosedError('Cannot write: the write side was ended (sink source finished)'),
+    }
+    this.ended = true
+    this.notify()
+  }
+
+  /** Makes `drain()` throw `error`, so the sink aborts; what is not taken fails with it. */
+  abort(error: unknown): void {
+    if (this.failure !== undefined) return
+    this.failure = { error }
+    this.fail(error)
+    this.notify()
+  }
+
+  /** Fails what is queued and every later write with `error`: the sink stopped or failed. */
+  fail(error: unknown): void {
+    if (this.closed === undefined || this.ended) this.closed = { error }
+    this.ended = false
+    for (let i = this.head; i < this.items.length; i++) {
+      const item = this.items[i]
+      if (item instanceof Withdrawable && !item.done) {
+        item.done = true
+        item.reject(error)
+      }
+    }
+    this.items = []
+    this.head = 0
+    this.taken = this.queued
+    this.bytes = 0
+    this.batch?.reject(error)
+    this.batch = undefined
+    for (const waiter of this.roomWaiters.splice(0)) waiter.reject(error)
+  }
+
+  /**
+   * The source given to the underlying sink: the bytes of each message, in order. When several
+   * messages wait, they are yielded together as one `Uint8ArrayList` of their buffers (no copy, at
+   * most `MAX_BATCH` of them), so a burst costs one step of the sink's loop rather than one per message.
+   */
+  async *drain(): AsyncGenerator<Uint8Array | Uint8ArrayList> {
+    try {
+      for (;;) {
+        while (this.head < this.items.length) {
+          if (this.items.length - this.head === 1) {
+            const chunk = this.take()
+            if (chunk !== undefined) yield chunk
+            continue
+          }
+          const batch = new Uint8ArrayList()
+          const end = Math.min(this.items.length, this.head + MAX_BATCH)
+          while (this.head < end) {
+            const chunk = this.take()
+            if (chunk !== undefined) batch.append(chunk)
+          }
+          if (batch.byteLength > 0) yield batch
+        }
+        this.items = []
+        this.head = 0
+        if (this.failure !== undefined) throw this.failure.error
+        if (this.ended) return
+        await new Promise<void>((resolve) => {
+          this.wake = resolve
+        })
+      }
+    } finally {
+      if (this.failure === undefined && (!this.ended || this.head < this.items.length)) {
+        // The sink stopped taking before the end: nothing more can be sent.
+        this.fail(new SocketClosedError('Cannot write: the connection stopped taking data'))
+      }
+    }
+  }
+
+  /** Takes the next item: settles its writers and returns its bytes, or `undefined` if withdrawn. */
+  private take(): Uint8Array | Uint8ArrayList | undefined {
+    let item = this.items[this.head++] as Item
+    this.taken++
+    if (item instanceof Withdrawable) {
+      if (item.done) return undefined
+      item.done = true
+      item.resolve()
+      item = item.chunk
+    }
+    this.bytes -= item.byteLength
+    if (this.batch !== undefined && this.taken >= this.batchEnd) {
+      this.batch.resolve()
+      this.batch = undefined
+    }
+    if (this.roomWaiters.length > 0 && !this.full) this.notifyRoom()
+    return item
+  }
+
+  private add(item: Item): void {
+    this.items.push(item)
+    this.queued++
+    this.bytes += item instanceof Withdrawable ? item.chunk.byteLength : item.byteLength
+    this.notify()
+  }
+
+  /** Resumes `drain()` if it waits for items (once: a burst of adds wakes it once). */
+  private notify(): void {
+    const wake = this.wake
+    if (wake !== undefined) {
+      this.wake = undefined
+      wake()
+    }
+  }
+
+  private notifyRoom(): void {
+    for (const waiter of this.roomWaiters.splice(0)) waiter.resolve()
+  }
+}
+
+function deferred(): Batch {
+  let resolve!: () => void
+  let reject!: (err: unknown) => void
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res
+    reject = rej
+  })
+  return { promise, resolve, reject }
+}

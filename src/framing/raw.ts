@@ -1,0 +1,56 @@
+import type { Source } from 'it-stream-types'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { isUint8ArrayList } from 'uint8arraylist'
+import type { ByteCodec, FrameDecoder } from './codec.js'
+
+/**
+ * No framing: each chunk read is a message, each message written is a chunk, as they are (no copy).
+ * A `Uint8ArrayList` chunk is yielded as one `Uint8Array`: its buffer when it holds one, else a copy
+ * of its bytes. Empty chunks are skipped. Message boundaries do not survive a socket (the network
+ * splits and merges chunks): use `raw()` for byte streams, or to switch framing later with `framed()`.
+ */
+export function raw(): ByteCodec {
+  return {
+    kind: 'bytes',
+    encode: async function* encode(source: Source<Uint8Array>) {
+      for await (const chunk of source) yield chunk
+    },
+    decode: async function* decode(source: Source<Uint8Array | Uint8ArrayList>) {
+      for await (const chunk of source) {
+        const bytes = chunk instanceof Uint8Array || !isUint8ArrayList(chunk) ? chunk : chunk.subarray()
+        if (bytes.length > 0) yield bytes
+      }
+    },
+    createDecoder: () => new RawDecoder(),
+    encodeFrame: (chunk: Uint8Array) => chunk,
+  }
+}
+
+/** The decoding step of `raw()`: the rest of each chunk. */
+export class RawDecoder implements FrameDecoder<Uint8Array> {
+  private chunk: Uint8Array = new Uint8Array(0)
+  private pos = 0
+
+  push(chunk: Uint8Array): void {
+    this.chunk = chunk
+    this.pos = 0
+  }
+
+  next(): Uint8Array | undefined {
+    const { chunk, pos } = this
+    if (pos >= chunk.length) return undefined
+    this.pos = chunk.length
+    return pos === 0 ? chunk : chunk.subarray(pos)
+  }
+
+  end(): undefined {
+    return undefined
+  }
+
+  take(): Uint8Array[] {
+    const out = this.pos < this.chunk.length ? [this.chunk.subarray(this.pos)] : []
+    this.chunk = new Uint8Array(0)
+    this.pos = 0
+    return out
+  }
+}

@@ -1,0 +1,89 @@
+import type { Source } from 'it-stream-types'
+import { utf8Decoder, utf8Encoder } from './codec.js'
+
+/** Options of `until()`. */
+export interface UntilOptions {
+  /**
+   * Whether the terminating message is passed on before the stream ends.
+   * @default true
+   */
+  inclusive?: boolean
+}
+
+/**
+ * A transform that passes messages through and ends at the first one equal to `terminator` (a string,
+ * or bytes, compared by content: `'quit'` also matches the bytes of `quit` in UTF-8, and the other way
+ * round), or for which `terminator`, a predicate, returns `true`.
+ *
+ * It stops pulling at once: upstream's `return()` is called (a `finally` in an upstream generator
+ * runs) before the terminator is passed on, so the rest of the pipe can finish while upstream (say, a
+ * connection's source) is left unread. Messages after the terminator are not read.
+ *
+ * ```ts
+ * await pipe(conn.source, lines().decode, until('QUIT'), handle)
+ * ```
+ *
+ * A string or bytes terminator fits a pipe of strings or of bytes alike, so swapping the codec is
+ * one word: `pipe(conn, lp.decode, until('bye'), lp.encode, conn)` works with `lines()` in place of
+ * `lp`. it-pipe's types cannot carry a generic transform's type through a pipe, so the message type
+ * is `any` unless named: `until<string>('bye')`.
+ *
+ * @throws {TypeError} at once, when `terminator` is not a string, a `Uint8Array` or a function
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the default lets one until('bye') fit string and byte pipes
+export function until<T extends string | Uint8Array = any>(
+  terminator: string | Uint8Array,
+  options?: UntilOptions,
+): (source: Source<T>) => AsyncGenerator<T>
+export function until<T>(
+  predicate: (message: T) => boolean,
+  options?: UntilOptions,
+): (source: Source<T>) => AsyncGenerator<T>
+export function until(
+  terminator: string | Uint8Array | ((message: never) => boolean),
+  options: UntilOptions = {},
+): (source: Source<never>) => AsyncGenerator<unknown> {
+  const inclusive = options.inclusive ?? true
+  const matches = matcher(terminator)
+  return async function* untilTerminator(source) {
+    let last: { message: unknown } | undefined
+    for await (const message of source) {
+      if (matches(message)) {
+        last = { message }
+        break // calls upstream's return()
+      }
+      yield message
+    }
+    if (last !== undefined && inclusive) yield last.message
+  }
+}
+
+function matcher(
+  terminator: string | Uint8Array | ((message: never) => boolean),
+): (message: unknown) => boolean {
+  if (typeof terminator === 'function') {
+    const predicate = terminator as (message: unknown) => boolean
+    return (message) => predicate(message) === true
+  }
+  let string: string | undefined
+  let bytes: Uint8Array
+  if (typeof terminator === 'string') {
+    string = terminator
+    bytes = utf8Encoder.encode(terminator)
+  } else if (terminator instanceof Uint8Array) {
+    bytes = Uint8Array.from(terminator)
+    try {
+      string = utf8Decoder.decode(bytes)
+    } catch {
+      string = undefined // not UTF-8: no string equals it
+    }
+  } else {
+    throw new TypeError(`terminator must be a string, a Uint8Array or a function, got ${typeof terminator}`)
+  }
+  return (message) => {
+    if (typeof message === 'string') return message === string
+    if (!(message instanceof Uint8Array) || message.length !== bytes.length) return false
+    for (let i = 0; i < bytes.length; i++) if (message[i] !== bytes[i]) return false
+    return true
+  }
+}
