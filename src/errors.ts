@@ -93,6 +93,14 @@ export class ServerBusyError extends ItSocketError {
   }
 }
 
+/** Thrown when a datagram is larger than the socket can send (`EMSGSIZE`); the message names the size. */
+export class DatagramTooLargeError extends ItSocketError {
+  static readonly code = 'ERR_DATAGRAM_TOO_LARGE'
+  constructor(message = 'Datagram too large', options?: ItSocketErrorOptions) {
+    super(message, DatagramTooLargeError.code, options)
+  }
+}
+
 /** Thrown for any other operating-system socket error; `cause` holds it and the message names its code. */
 export class SocketError extends ItSocketError {
   static readonly code = 'ERR_SOCKET'

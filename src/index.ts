@@ -1,5 +1,6 @@
 /**
- * it-socket: TCP and Unix sockets as async-iterable duplexes, in the it-stream-types convention.
+ * it-socket: TCP and Unix sockets as async-iterable duplexes, in the it-stream-types convention,
+ * with framing codecs (length-prefixed, lines, delimited, fixed) that slot into `pipe()`.
  *
  * ```ts
  * import { listen, pipe } from 'it-socket'
@@ -17,6 +18,7 @@ export {
   AddressInUseError,
   ConnectionRefusedError,
   ConnectionResetError,
+  DatagramTooLargeError,
   FrameTooLongError,
   InvalidFrameError,
   ItSocketError,
@@ -29,12 +31,46 @@ export {
   UnexpectedEndError,
 } from './errors.js'
 export {
+  type AnyCodec,
+  type ByteCodec,
+  type Codec,
+  type CodecKind,
+  decodeWith,
+  defineCodec,
+  encodeWith,
+  type FrameDecoder,
+  type JsonCodec,
+  type TextCodec,
+} from './framing/codec.js'
+export { CODEC_SPECS, type CodecSpecOptions, codec } from './framing/codec-spec.js'
+export { type DelimitedOptions, delimited } from './framing/delimited.js'
+export { fixed } from './framing/fixed.js'
+export {
+  type AbortOptions,
+  type ByteDuplex,
+  type Framed,
+  framed,
+  type UnwrappedDuplex,
+} from './framing/framed.js'
+export { json } from './framing/json.js'
+export {
+  LENGTH_ENCODINGS,
+  type LengthEncoding,
+  type LengthPrefixedOptions,
+  lengthPrefixed,
+} from './framing/length-prefixed.js'
+export { type LinesOptions, lines } from './framing/lines.js'
+export { raw } from './framing/raw.js'
+export { text } from './framing/text.js'
+export { type UntilOptions, until } from './framing/until.js'
+export {
   CLOSE_TIMEOUT,
   MAX_FRAME_LENGTH,
   MAX_LINE_LENGTH,
   MAX_PENDING_CONNECTIONS,
   SERVER_CLOSE_TIMEOUT,
   SOURCE_HIGH_WATER_MARK,
+  UDP_QUEUE_SIZE,
 } from './limits.js'
 export { type ListenOptions, listen } from './server/listen.js'
 export {
@@ -44,7 +80,7 @@ export {
   Server,
   type ServerCloseOptions,
 } from './server/server.js'
-export type { NetAddress, SocketAddress, UnixAddress } from './socket/address.js'
+export { formatAddress, type NetAddress, type SocketAddress, type UnixAddress } from './socket/address.js'
 export {
   type CommonConnectOptions,
   type ConnectOptions,
@@ -53,3 +89,13 @@ export {
   type UnixConnectOptions,
 } from './socket/connect.js'
 export { type Chunk, type CloseOptions, Connection } from './socket/connection.js'
+export {
+  type Datagram,
+  DatagramConnection,
+  DatagramSocket,
+  type OutgoingDatagram,
+  type UdpBindOptions,
+  type UdpConnectOptions,
+  type UdpType,
+  udp,
+} from './socket/udp.js'

@@ -32,6 +32,13 @@ export const SERVER_CLOSE_TIMEOUT = 5_000
 export const MAX_PENDING_CONNECTIONS = 1_024
 
 /**
+ * Datagrams a UDP socket's `source` queues while nobody pulls (1,024). UDP has no backpressure: past
+ * this bound new datagrams are dropped and counted in `dropped`. At most 1,024 × 64 KiB in theory,
+ * about 1.5 MiB for typical 1,500-byte datagrams.
+ */
+export const UDP_QUEUE_SIZE = 1_024
+
+/**
  * Largest frame payload `lengthPrefixed()` accepts or sends, in bytes (1 MiB). A peer announcing more
  * fails before any payload is buffered.
  */
