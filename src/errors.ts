@@ -74,7 +74,10 @@ export class SocketClosedError extends ItSocketError {
   }
 }
 
-/** Thrown when `sink()` is called a second time on the same connection. */
+/**
+ * Thrown when `sink()` is called a second time on the same connection (for UDP: while another call
+ * is still sending).
+ */
 export class SinkInUseError extends ItSocketError {
   static readonly code = 'ERR_SINK_IN_USE'
   constructor(message = 'sink() may be called only once per connection', options?: ItSocketErrorOptions) {

@@ -39,6 +39,12 @@ export const MAX_PENDING_CONNECTIONS = 1_024
 export const UDP_QUEUE_SIZE = 1_024
 
 /**
+ * UDP sends a sink hands to the socket before it waits for their callbacks (64). Each outstanding
+ * send holds its datagram, so this bounds a UDP sink's memory at 64 × 64 KiB = 4 MiB at worst.
+ */
+export const MAX_OUTSTANDING_SENDS = 64
+
+/**
  * Largest frame payload `lengthPrefixed()` accepts or sends, in bytes (1 MiB). A peer announcing more
  * fails before any payload is buffered.
  */

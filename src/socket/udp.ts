@@ -1,0 +1,352 @@
+import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram'
+import { isIP } from 'node:net'
+import type { Duplex, Source } from 'it-stream-types'
+import { AbortError } from '../errors.js'
+import { UDP_QUEUE_SIZE } from '../limits.js'
+import { formatAddress, formatHostPort, type NetAddress } from './address.js'
+import {
+  DatagramEndpoint,
+  describeValue,
+  type EndpointInit,
+  MAX_UDP4_PAYLOAD,
+  MAX_UDP6_PAYLOAD,
+  translateUdpError,
+} from './udp-endpoint.js'
+import { validatePort } from './validate.js'
+
+/** The socket family: `udp4` (IPv4) or `udp6` (IPv6, which also reaches IPv4-mapped addresses). */
+export type UdpType = 'udp4' | 'udp6'
+
+/** One received datagram: its bytes, whole, and who sent it. */
+export interface Datagram extends NetAddress {
+  /** The datagram's payload, exactly as sent (possibly empty). */
+  data: Uint8Array
+}
+
+/** One datagram for {@link DatagramSocket.sink}: a received {@link Datagram} is one too (an echo). */
+export interface OutgoingDatagram {
+  /** The payload: at most 65,507 bytes on a `udp4` socket, 65,527 on `udp6`. */
+  data: Uint8Array
+  /** The destination's IP address (or a host name, resolved for every datagram: prefer addresses). */
+  address: string
+  /** The destination port (1–65535). */
+  port: number
+}
+
+/** Options of {@link udp.bind}. */
+export interface UdpBindOptions {
+  /** Port to bind (0–65535); `0` picks a free ephemeral port, see `address.port`. @default 0 */
+  port?: number
+  /** Address to bind. @default every interface: `0.0.0.0` for udp4, `::` for udp6 */
+  host?: string
+  /** Socket family. @default 'udp6' when `host` is an IPv6 address, otherwise 'udp4' */
+  type?: UdpType
+  /** Set `SO_REUSEADDR`, so several sockets may bind the same address (e.g. for multicast). @default false */
+  reuseAddr?: boolean
+  /**
+   * Datagrams queued while nobody pulls `source`; past it, new datagrams are dropped and counted in
+   * `dropped`. Bounds memory at `queueSize` × the largest datagram received.
+   * @default UDP_QUEUE_SIZE (1,024 datagrams)
+   */
+  queueSize?: number
+  /** Aborts the bind (rejecting with `AbortError`) and, once bound, the socket. */
+  signal?: AbortSignal
+}
+
+/** Options of {@link udp.connect}. */
+export interface UdpConnectOptions {
+  /** The peer's host name or IP address. @default 'localhost' */
+  host?: string
+  /** The peer's port (1–65535). */
+  port: number
+  /** Socket family. @default 'udp6' when `host` is an IPv6 address, otherwise 'udp4' */
+  type?: UdpType
+  /**
+   * Messages queued while nobody pulls `source`; past it, new ones are dropped and counted in `dropped`.
+   * @default UDP_QUEUE_SIZE (1,024 datagrams)
+   */
+  queueSize?: number
+  /** Aborts the connect (rejecting with `AbortError`) and, once connected, the socket. */
+  signal?: AbortSignal
+}
+
+/**
+ * A bound UDP socket as an async-iterable duplex: `source` yields every datagram received with its
+ * sender's address, `sink` sends datagrams to the addresses they name, so `pipe(sock.source, sock.sink)`
+ * is an echo server. One item is one datagram: boundaries are kept, nothing is joined or split.
+ *
+ * UDP has no backpressure: while nobody pulls `source`, up to `queueSize` datagrams wait and the rest
+ * are dropped and counted in {@link dropped}. Made by {@link udp.bind}.
+ */
+export class DatagramSocket
+  extends DatagramEndpoint<Datagram, OutgoingDatagram>
+  implements Duplex<AsyncGenerator<Datagram>, Source<OutgoingDatagram>, Promise<void>>
+{
+  /**
+   * Every datagram received, in arrival order. Ends (`done`) when the socket is closed; throws the
+   * socket's error (e.g. `AbortError`) after yielding what arrived before it. Iterate it once.
+   */
+  declare readonly source: AsyncGenerator<Datagram, void, unknown>
+
+  /**
+   * Sends every datagram of `source` to its `address` and `port`; resolves once all were handed to
+   * the OS (not once delivered: UDP does not say). The socket stays open when `source` ends or fails.
+   * Rejects with `TypeError`/`RangeError` on a malformed item, `DatagramTooLargeError` on an
+   * oversized one, `SocketClosedError` once closed. May be called again once a call has settled; a
+   * call while another is sending rejects with `SinkInUseError`.
+   */
+  declare readonly sink: (source: Source<OutgoingDatagram>) => Promise<void>
+
+  /** The address the socket is bound to; `port` is the one picked when binding port 0. */
+  readonly address: NetAddress
+
+  /** @internal Use {@link udp.bind}. */
+  constructor(socket: Socket, init: EndpointInit) {
+    super(socket, init)
+    this.address = toNetAddress(socket.address())
+  }
+
+  protected wrap(data: Buffer, rinfo: RemoteInfo): Datagram {
+    return { data, address: rinfo.address, port: rinfo.port, family: rinfo.family as 'IPv4' | 'IPv6' }
+  }
+
+  protected send(item: OutgoingDatagram): void {
+    if (item === null || typeof item !== 'object') {
+      throw new TypeError(
+        `DatagramSocket.sink(): each item must be { data, address, port }, got ${describeValue(item)}`,
+      )
+    }
+    const { data, address, port } = item
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(`DatagramSocket.sink(): data must be a Uint8Array, got ${describeValue(data)}`)
+    }
+    if (typeof address !== 'string' || address === '') {
+      throw new TypeError(
+        `DatagramSocket.sink(): address must be a non-empty string, got ${describeValue(address)}`,
+      )
+    }
+    validatePort('DatagramSocket.sink()', port, false)
+    const size = data.byteLength
+    this.checkSize(size, () => formatHostPort(address, port))
+    this.socket.send(data, port, address, this.sendCallback(size))
+    this.sent()
+  }
+}
+
+/**
+ * A connected UDP socket: it exchanges datagrams with one peer only. `source` yields each message
+ * (datagram) that peer sent, `sink` sends each message to it, so `pipe(messages, conn)` and
+ * `for await (const msg of conn.source)` work without any framing.
+ *
+ * If the peer's port is closed, its ICMP "port unreachable" makes the next read or send fail with
+ * `ConnectionRefusedError`, and the socket closes. Made by {@link udp.connect}.
+ */
+export class DatagramConnection
+  extends DatagramEndpoint<Uint8Array, Uint8Array>
+  implements Duplex<AsyncGenerator<Uint8Array>, Source<Uint8Array>, Promise<void>>
+{
+  /**
+   * Every message the peer sent, in arrival order. Ends (`done`) when the socket is closed; throws
+   * the socket's error (`ConnectionRefusedError`, `AbortError`) after yielding what arrived before
+   * it. Iterate it once.
+   */
+  declare readonly source: AsyncGenerator<Uint8Array, void, unknown>
+
+  /**
+   * Sends each message of `source` as one datagram; resolves once all were handed to the OS. The
+   * socket stays open when `source` ends or fails. Rejects with `TypeError` on a non-`Uint8Array`,
+   * `DatagramTooLargeError` on an oversized message, `ConnectionRefusedError` once the peer's port
+   * was found closed, `SocketClosedError` once closed. May be called again once a call has settled; a
+   * call while another is sending rejects with `SinkInUseError`.
+   */
+  declare readonly sink: (source: Source<Uint8Array>) => Promise<void>
+
+  /** The peer's address. */
+  readonly remoteAddress: NetAddress
+
+  /** Our end's address. */
+  readonly localAddress: NetAddress
+
+  /** @internal Use {@link udp.connect}. */
+  constructor(socket: Socket, init: EndpointInit) {
+    super(socket, init)
+    this.remoteAddress = toNetAddress(socket.remoteAddress())
+    this.localAddress = toNetAddress(socket.address())
+  }
+
+  protected wrap(data: Buffer): Uint8Array {
+    return data
+  }
+
+  protected send(data: Uint8Array): void {
+    if (!(data instanceof Uint8Array)) {
+      throw new TypeError(
+        `DatagramConnection.sink(): each message must be a Uint8Array, got ${describeValue(data)}`,
+      )
+    }
+    const size = data.byteLength
+    this.checkSize(size, () => formatAddress(this.remoteAddress))
+    this.socket.send(data, this.sendCallback(size))
+    this.sent()
+  }
+}
+
+/**
+ * Binds a UDP socket. Resolves once bound.
+ *
+ * @example
+ * ```ts
+ * await using sock = await udp.bind({ port: 7788 })
+ * await pipe(sock.source, sock.sink) // an echo server
+ * ```
+ * @throws {AddressInUseError} the address is taken and `reuseAddr` is not set (`ERR_ADDRESS_IN_USE`)
+ * @throws {AbortError} `signal` fired first (`ERR_ABORTED`)
+ */
+async function bind(options: UdpBindOptions = {}): Promise<DatagramSocket> {
+  const fn = 'udp.bind()'
+  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object`)
+  const port = options.port === undefined ? 0 : validatePort(fn, options.port, true)
+  const host = options.host === undefined ? undefined : validateHost(fn, options.host)
+  const type = validateType(fn, options.type, host)
+  const queueSize = validateQueueSize(fn, options.queueSize)
+  const reuseAddr = options.reuseAddr ?? false
+  if (typeof reuseAddr !== 'boolean') throw new TypeError(`${fn}: reuseAddr must be a boolean`)
+  const signal = validateSignal(fn, options.signal)
+  const where = formatHostPort(host ?? (type === 'udp6' ? '::' : '0.0.0.0'), port)
+  if (signal?.aborted) throw new AbortError(`Bind to ${where} was aborted`, { cause: signal.reason })
+
+  const socket = createSocket({ type, reuseAddr })
+  await settle(socket, 'listening', where, 'bind to', signal, () => socket.bind(port, host))
+  const address = toNetAddress(socket.address())
+  return new DatagramSocket(socket, {
+    name: `UDP socket ${formatAddress(address)}`,
+    queueSize,
+    maxPayload: maxPayloadOf(type),
+    signal,
+  })
+}
+
+/**
+ * Opens a connected UDP socket to `host:port`. Resolves once connected: that is local (UDP has no
+ * handshake), so it succeeds even if nobody listens there; the first send then makes the next read or
+ * send fail with `ConnectionRefusedError`.
+ *
+ * @example
+ * ```ts
+ * await using conn = await udp.connect({ host: '127.0.0.1', port: 7788 })
+ * await conn.sink([new TextEncoder().encode('ping')])
+ * for await (const reply of conn.source) console.log(reply)
+ * ```
+ * @throws {AbortError} `signal` fired first (`ERR_ABORTED`)
+ * @throws {SocketError} the host name did not resolve, or the OS refused (`ERR_SOCKET`)
+ */
+async function connect(options: UdpConnectOptions): Promise<DatagramConnection> {
+  const fn = 'udp.connect()'
+  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object`)
+  const port = validatePort(fn, options.port, false)
+  const host = validateHost(fn, options.host ?? 'localhost')
+  const type = validateType(fn, options.type, host)
+  const queueSize = validateQueueSize(fn, options.queueSize)
+  const signal = validateSignal(fn, options.signal)
+  const where = formatHostPort(host, port)
+  if (signal?.aborted) throw new AbortError(`Connect to ${where} was aborted`, { cause: signal.reason })
+
+  const socket = createSocket({ type })
+  await settle(socket, 'connect', where, 'connect to', signal, () => socket.connect(port, host))
+  return new DatagramConnection(socket, {
+    name: `UDP connection with ${formatAddress(toNetAddress(socket.remoteAddress()))}`,
+    queueSize,
+    maxPayload: maxPayloadOf(type),
+    signal,
+  })
+}
+
+/**
+ * UDP sockets: `udp.bind(options)` for a socket that talks to anyone, `udp.connect(options)` for one
+ * that talks to a single peer.
+ */
+export const udp = { bind, connect } as const
+
+/**
+ * Runs `start` and waits for `event`; on an error or abort, closes the socket and rejects. Node.js
+ * reports bind and connect failures through 'error' (https://nodejs.org/api/dgram.html#event-error).
+ */
+function settle(
+  socket: Socket,
+  event: 'listening' | 'connect',
+  where: string,
+  operation: string,
+  signal: AbortSignal | undefined,
+  start: () => void,
+): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const done = (err?: Error): void => {
+      socket.off(event, onEvent)
+      socket.off('error', onError)
+      signal?.removeEventListener('abort', onAbort)
+      if (err === undefined) {
+        resolve()
+      } else {
+        socket.close()
+        reject(err)
+      }
+    }
+    const onEvent = (): void => done()
+    const onError = (err: Error): void => done(translateUdpError(err, operation, where))
+    const verb = operation === 'bind to' ? 'Bind to' : 'Connect to'
+    const onAbort = (): void =>
+      done(new AbortError(`${verb} ${where} was aborted`, { cause: signal?.reason }))
+    socket.once(event, onEvent)
+    socket.once('error', onError)
+    signal?.addEventListener('abort', onAbort, { once: true })
+    start()
+  })
+}
+
+function toNetAddress(address: { address: string; port: number; family: string }): NetAddress {
+  return { address: address.address, port: address.port, family: address.family === 'IPv6' ? 'IPv6' : 'IPv4' }
+}
+
+function maxPayloadOf(type: UdpType): number {
+  return type === 'udp6' ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD
+}
+
+function validateHost(fn: string, host: unknown): string {
+  if (typeof host !== 'string' || host === '') {
+    throw new TypeError(`${fn}: host must be a non-empty string, got ${describeValue(host)}`)
+  }
+  return host
+}
+
+/** The socket type, defaulted from `host`; an IP address of the other family is an impossible combination. */
+function validateType(fn: string, type: unknown, host: string | undefined): SocketType {
+  const family = host === undefined ? 0 : isIP(host)
+  if (type === undefined) return family === 6 ? 'udp6' : 'udp4'
+  if (type !== 'udp4' && type !== 'udp6') {
+    throw new TypeError(`${fn}: type must be 'udp4' or 'udp6', got ${String(type)}`)
+  }
+  if ((type === 'udp4' && family === 6) || (type === 'udp6' && family === 4)) {
+    throw new TypeError(
+      `${fn}: host ${host} is an IPv${family} address but type is '${type}'` +
+        (family === 4 ? ` (use '::ffff:${host}' for an IPv4-mapped address)` : ''),
+    )
+  }
+  return type
+}
+
+/** A positive integer: the queue must be bounded, so Infinity is refused. */
+function validateQueueSize(fn: string, value: unknown): number {
+  if (value === undefined) return UDP_QUEUE_SIZE
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 1) {
+    throw new RangeError(`${fn}: queueSize must be a positive integer (datagrams), got ${String(value)}`)
+  }
+  return value
+}
+
+function validateSignal(fn: string, signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined
+  if (!(signal instanceof AbortSignal)) {
+    throw new TypeError(`${fn}: signal must be an AbortSignal, got ${describeValue(signal)}`)
+  }
+  return signal
+}
