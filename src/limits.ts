@@ -7,11 +7,18 @@
 
 /**
  * Bytes a connection's `source` queues in user space before it stops reading from the socket
- * (64 KiB). Node.js itself buffers up to the socket's `readableHighWaterMark` (16 KiB on Node 20) on
- * top, and one read may add up to 64 KiB, so a consumer that stops pulling holds at most about
- * 144 KiB per connection; the kernel then pushes back on the peer.
+ * (64 KiB). Node.js itself buffers up to {@link SOCKET_HIGH_WATER_MARK} on top, and one read may add
+ * up to 64 KiB, so a consumer that stops pulling holds at most about 192 KiB per connection; the
+ * kernel then pushes back on the peer.
  */
 export const SOURCE_HIGH_WATER_MARK = 64 * 1024
+
+/**
+ * The high-water mark of Node.js's own buffers on every TCP and Unix socket, each direction
+ * (64 KiB, Node 22's default; Node 20's 16 KiB made a sink wait for 'drain' after every write of
+ * 16 KiB or more). The sink waits for 'drain' once this much is waiting to be written.
+ */
+export const SOCKET_HIGH_WATER_MARK = 64 * 1024
 
 /**
  * Milliseconds `Connection.close()` waits for the peer to end its side after we ended ours, before

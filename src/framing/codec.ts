@@ -143,12 +143,13 @@ export function defineCodec<K extends CodecKind, T>(
 }
 
 /**
- * Frames up to this many bytes are encoded into one buffer (prefix or delimiter and payload copied
- * together, from the pool); larger ones are yielded as a `Uint8ArrayList` that references the
- * payload. Measured on Node 20: below about 1 KiB copying into the pool is cheaper than building a
- * list; above, the copy costs more than it saves.
+ * Frames up to this many bytes (16 KiB) are encoded into one buffer (prefix or delimiter and payload
+ * copied together, from the pool); larger ones are yielded as a `Uint8ArrayList` that references the
+ * payload. Frames carved one after another from the pool lie back to back in memory, and the socket
+ * sink merges such neighbours into one write: measured on Node 20, copying a 1 KiB frame is cheaper
+ * than the extra socket write a separate prefix costs (1 KiB lp echo: 0.66× → 0.75× of a raw loop).
  */
-export const COPY_THRESHOLD = 1024
+export const COPY_THRESHOLD = 16 * 1024
 
 /**
  * Encoded frames up to `COPY_THRESHOLD` bytes are carved from 64 KiB slabs, as Node.js does for small

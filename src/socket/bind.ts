@@ -1,5 +1,6 @@
 import { lstat, unlink } from 'node:fs/promises'
 import { createServer, type Server as NetServer, connect as netConnect, type Socket } from 'node:net'
+import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, formatHostPort, fromNodeAddress, type SocketAddress } from './address.js'
 import { Connection, type ConnectionInit } from './connection.js'
 import { translateError } from './translate-error.js'
@@ -42,6 +43,7 @@ export async function bind(options: BindOptions): Promise<Listener> {
     // Accepted sockets do not read until their source is pulled: a connection waiting for a
     // maxConnections slot costs a descriptor, not buffered bytes.
     pauseOnConnect: true,
+    highWaterMark: SOCKET_HIGH_WATER_MARK,
     noDelay: options.noDelay,
     keepAlive: options.keepAlive !== false,
     ...(typeof options.keepAlive === 'number' ? { keepAliveInitialDelay: options.keepAlive } : {}),

@@ -1,5 +1,6 @@
-import { connect as netConnect, type Socket } from 'node:net'
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net'
 import { AbortError, TimeoutError } from '../errors.js'
+import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatHostPort } from './address.js'
 import { Connection } from './connection.js'
 import { translateError } from './translate-error.js'
@@ -80,7 +81,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     const path = validatePath('connect()', options.path)
     where = `unix:${path}`
     signal?.throwIfAborted()
-    socket = netConnect({ path, allowHalfOpen: true })
+    socket = netConnect(withHighWaterMark({ path, allowHalfOpen: true }))
   } else {
     const tcp = options as TcpConnectOptions
     const port = validatePort('connect()', tcp.port, false)
@@ -93,15 +94,17 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     where = formatHostPort(host, port)
     if (signal?.aborted) throw new AbortError(`Connect to ${where} was aborted`, { cause: signal.reason })
     const keepAlive = tcp.keepAlive ?? false
-    socket = netConnect({
-      host,
-      port,
-      ...(tcp.family === undefined ? {} : { family: tcp.family }),
-      allowHalfOpen: true,
-      noDelay: tcp.noDelay ?? true,
-      keepAlive: keepAlive !== false,
-      ...(typeof keepAlive === 'number' ? { keepAliveInitialDelay: keepAlive } : {}),
-    })
+    socket = netConnect(
+      withHighWaterMark({
+        host,
+        port,
+        ...(tcp.family === undefined ? {} : { family: tcp.family }),
+        allowHalfOpen: true,
+        noDelay: tcp.noDelay ?? true,
+        keepAlive: keepAlive !== false,
+        ...(typeof keepAlive === 'number' ? { keepAliveInitialDelay: keepAlive } : {}),
+      }),
+    )
   }
   if (signal?.aborted) {
     socket.destroy()
@@ -143,4 +146,12 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     ...(idleTimeout === undefined ? {} : { idleTimeout }),
     ...(signal === undefined ? {} : { signal }),
   })
+}
+
+/**
+ * Adds `highWaterMark` (both directions), which Node.js 20 honours for sockets (it reaches the
+ * Duplex constructor) though @types/node's `NetConnectOpts` does not declare it.
+ */
+function withHighWaterMark(options: NetConnectOpts): NetConnectOpts {
+  return Object.assign(options, { highWaterMark: SOCKET_HIGH_WATER_MARK })
 }

@@ -5,6 +5,7 @@ import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../
 import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
 import { translateError } from './translate-error.js'
+import { WriteBatch } from './write-batch.js'
 
 /** Options of {@link Connection.close}. */
 export interface CloseOptions {
@@ -93,7 +94,8 @@ export class Connection
   private error: Error | undefined
   private closing = false
   private closed = false
-  private corked = false
+  /** Writes what the sink queued this tick; close() calls it so those bytes go out before our FIN. */
+  private flushWrites: (() => void) | undefined
   private closeTimer: NodeJS.Timeout | undefined
   private closedPromise: Promise<void> | undefined
   private resolveClosed: (() => void) | undefined
@@ -140,7 +142,7 @@ export class Connection
 
   /**
    * Bytes received and held in memory but not yet pulled from `source`: it-socket's queue plus
-   * Node.js's readable buffer. Stays below about `SOURCE_HIGH_WATER_MARK` + 80 KiB.
+   * Node.js's readable buffer. Stays below about `SOURCE_HIGH_WATER_MARK` + `SOCKET_HIGH_WATER_MARK` + 64 KiB.
    */
   get readableLength(): number {
     return this.queuedBytes + this.socket.readableLength
@@ -166,6 +168,7 @@ export class Connection
     if (!this.closing) {
       this.closing = true
       if (this.sourceState !== 'reading') this.discard()
+      this.flushWrites?.()
       if (!this.socket.writableEnded) this.socket.end()
       this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
       this.wake()
@@ -238,22 +241,17 @@ export class Connection
     const socket = this.socket
     try {
       this.assertWritable()
+      const batch = new WriteBatch(socket)
+      this.flushWrites = batch.flush
       for await (const chunk of source) {
         this.assertWritable()
-        if (!this.corked) {
-          // Everything written until the next tick leaves in one writev: a decoder that turns one
-          // chunk into a hundred messages, re-encoded, costs one syscall, not a hundred.
-          this.corked = true
-          socket.cork()
-          process.nextTick(this.uncork)
-        }
         if (chunk instanceof Uint8Array) {
-          socket.write(chunk)
+          batch.add(chunk)
         } else {
-          for (const buf of chunk) socket.write(buf)
+          for (const buf of chunk) batch.add(buf)
         }
         if (socket.writableNeedDrain) {
-          this.uncork()
+          batch.flush()
           await new Promise<void>((resolve) => {
             this.wakeWriter = resolve
           })
@@ -261,7 +259,7 @@ export class Connection
         }
       }
       if (this.error !== undefined) throw this.error
-      this.uncork()
+      batch.flush()
       // Half-close. If close() already ended our side, this waits for the same flush.
       await new Promise<void>((resolve, reject) => {
         socket.end((err?: Error | null) => (err == null ? resolve() : reject(err)))
@@ -286,13 +284,6 @@ export class Connection
     if (this.error !== undefined) throw this.error
     if (this.closed || this.closing) {
       throw new SocketClosedError(`Cannot write: connection with ${this.name} is closed`)
-    }
-  }
-
-  private readonly uncork = (): void => {
-    if (this.corked) {
-      this.corked = false
-      this.socket.uncork()
     }
   }
 

@@ -2,6 +2,7 @@ import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import { FrameTooLongError, InvalidFrameError } from '../../src/errors.js'
+import { COPY_THRESHOLD } from '../../src/framing/codec.js'
 import { delimited } from '../../src/framing/delimited.js'
 import { DelimiterDecoder, indexOfBytes } from '../../src/framing/delimiter-decoder.js'
 import {
@@ -132,7 +133,7 @@ describe('delimited()', () => {
   })
 
   it('delimited() encodes large messages as a list referencing the payload', async () => {
-    const large = new Uint8Array(10_000).fill(1)
+    const large = new Uint8Array(COPY_THRESHOLD + 1).fill(1)
     const [chunk] = await collect(delimited('\0').encode([large]))
     expect(chunk).toBeInstanceOf(Uint8ArrayList)
     expect([...(chunk as Uint8ArrayList)][0]).toBe(large)

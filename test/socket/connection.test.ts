@@ -221,6 +221,42 @@ describe('Connection', () => {
     peer.destroy()
   })
 
+  it('sink() merges chunks adjacent in memory into one write without losing or reordering bytes', async () => {
+    const { peer, conn } = await rawPair()
+    const peerReads = readAll(peer)
+    const backing = pseudoRandomBytes(300 * 1024, 3)
+    // Adjacent views of one buffer (merged), a gap, a view of another buffer, empty chunks, views that
+    // run past the merge limit, and chunks yielded across ticks.
+    const pieces: Uint8Array[] = []
+    for (let at = 0; at < 200 * 1024; at += 100) pieces.push(backing.subarray(at, at + 100))
+    pieces.push(new Uint8Array(0), backing.subarray(250 * 1024, 260 * 1024), encoder.encode('other buffer'))
+    pieces.push(backing.subarray(200 * 1024, 300 * 1024))
+    async function* source(): AsyncGenerator<Uint8Array> {
+      for (const [i, piece] of pieces.entries()) {
+        if (i % 500 === 0) await new Promise((resolve) => setImmediate(resolve))
+        yield piece
+      }
+    }
+    await conn.sink(source())
+    expect(sha256([await peerReads])).toBe(sha256(pieces))
+    peer.destroy()
+  })
+
+  it('close() right after a write in the same tick still sends that write before FIN', async () => {
+    const { peer, conn } = await rawPair()
+    peer.on('end', () => peer.end())
+    const peerReads = readAll(peer)
+    const writing = conn.sink(
+      (async function* () {
+        yield encoder.encode('last words')
+        void conn.close()
+        yield encoder.encode(' never sent')
+      })(),
+    )
+    await expect(writing).rejects.toBeInstanceOf(SocketClosedError)
+    expect(decoder.decode(await peerReads)).toBe('last words')
+  })
+
   it('await using closes the connection at the end of the block', async () => {
     const serving = nextConnection().then(async (conn) => {
       await pipe(conn, conn)
@@ -285,7 +321,7 @@ describe('Connection', () => {
   })
 
   it('backpressure: a consumer that stops pulling holds a bounded number of bytes while the peer sends 256 MiB', async () => {
-    const { SOURCE_HIGH_WATER_MARK } = await import('it-socket')
+    const { SOURCE_HIGH_WATER_MARK, SOCKET_HIGH_WATER_MARK } = await import('it-socket')
     const { peer, conn } = await rawPair()
     const total = 256 * 1024 * 1024
     const block = new Uint8Array(64 * 1024)
@@ -316,7 +352,9 @@ describe('Connection', () => {
     }
     expect(handedToKernel).toBeLessThan(64 * 1024 * 1024)
     // What we hold in user space: our queue plus Node's readable buffer, about two high-water marks.
-    expect(conn.readableLength).toBeLessThanOrEqual(SOURCE_HIGH_WATER_MARK + 16 * 1024 + 64 * 1024)
+    expect(conn.readableLength).toBeLessThanOrEqual(
+      SOURCE_HIGH_WATER_MARK + SOCKET_HIGH_WATER_MARK + 64 * 1024,
+    )
     // Pull again: everything still arrives.
     let received = first.value?.byteLength ?? 0
     for (let r = await iterator.next(); r.done !== true; r = await iterator.next())

@@ -1,0 +1,72 @@
+import type { Socket } from 'node:net'
+
+/**
+ * Longest run of adjacent chunks merged into one write, in bytes (256 KiB): past it the run is
+ * written and a new one starts, so backpressure is checked at least this often.
+ */
+const MAX_RUN = 256 * 1024
+
+/**
+ * @internal Gathers what a sink writes within one tick into as few `socket.write()` calls as
+ * possible, without copying: chunks that lie back to back in one `ArrayBuffer` (as frames an encoder
+ * carves one after another from a slab do) are merged into one view, and the rest are written under
+ * `cork()` so the tick's writes leave in one `writev`. Node.js's per-write bookkeeping (an object, a
+ * Buffer conversion, a callback slot) is then paid per run, not per message.
+ */
+export class WriteBatch {
+  private readonly socket: Socket
+  private runBuffer: ArrayBufferLike | undefined
+  private runStart = 0
+  private runEnd = 0
+  /** The run's first chunk, written as it is when the run is only that chunk. */
+  private runFirst: Uint8Array | undefined
+  private corked = false
+
+  constructor(socket: Socket) {
+    this.socket = socket
+  }
+
+  /** Queues `chunk` for this tick's write; it must not be modified until then. */
+  add(chunk: Uint8Array): void {
+    const length = chunk.byteLength
+    if (length === 0) return
+    if (
+      chunk.buffer === this.runBuffer &&
+      chunk.byteOffset === this.runEnd &&
+      this.runEnd - this.runStart + length <= MAX_RUN
+    ) {
+      this.runEnd += length
+      return
+    }
+    if (this.runBuffer !== undefined) {
+      this.writeRun()
+    } else if (!this.corked) {
+      this.corked = true
+      this.socket.cork()
+      process.nextTick(this.flush)
+    }
+    this.runBuffer = chunk.buffer
+    this.runStart = chunk.byteOffset
+    this.runEnd = chunk.byteOffset + length
+    this.runFirst = chunk
+  }
+
+  /** Writes what is queued and uncorks: the OS gets it in one `writev`. Called at the end of each tick. */
+  readonly flush = (): void => {
+    if (this.runBuffer !== undefined) this.writeRun()
+    if (this.corked) {
+      this.corked = false
+      this.socket.uncork()
+    }
+  }
+
+  private writeRun(): void {
+    const first = this.runFirst as Uint8Array
+    const length = this.runEnd - this.runStart
+    this.socket.write(
+      length === first.byteLength ? first : Buffer.from(this.runBuffer as ArrayBuffer, this.runStart, length),
+    )
+    this.runBuffer = undefined
+    this.runFirst = undefined
+  }
+}
