@@ -65,6 +65,7 @@ export { text } from './framing/text.js'
 export { type UntilOptions, until } from './framing/until.js'
 export {
   CLOSE_TIMEOUT,
+  LISTEN_BACKLOG,
   MAX_FRAME_LENGTH,
   MAX_LINE_LENGTH,
   MAX_OUTSTANDING_SENDS,

@@ -1,5 +1,5 @@
 import { AbortError } from '../errors.js'
-import { MAX_PENDING_CONNECTIONS } from '../limits.js'
+import { LISTEN_BACKLOG, MAX_PENDING_CONNECTIONS } from '../limits.js'
 import { bind } from '../socket/bind.js'
 import { validateCount, validateMs, validatePath, validatePort } from '../socket/validate.js'
 import { type ErrorReporter, reportToStderr, Server } from './server.js'
@@ -18,7 +18,10 @@ export interface ListenOptions {
    * server is replaced; one a live server answers on fails with `AddressInUseError`.
    */
   path?: string
-  /** Length of the kernel's queue of connections not yet accepted. @default 511 */
+  /**
+   * Length of the kernel's queue of connections not yet accepted (capped by the OS, e.g. Linux's
+   * `net.core.somaxconn`). @default 4096
+   */
   backlog?: number
   /**
    * Connections handed out (by `for await` or `serve()`) and open at once. Past it, accepted
@@ -28,7 +31,7 @@ export interface ListenOptions {
   /**
    * Connections accepted and waiting to be handed out (for a `maxConnections` slot, or for the
    * `for await` loop to pull). Past it, a new connection is closed at once and reported as
-   * `ServerBusyError`. Each waiting connection holds a descriptor and about 2 KiB. @default 1024
+   * `ServerBusyError`. Each waiting connection holds a descriptor and about 6 KiB. @default 4096
    */
   maxPending?: number
   /**
@@ -74,7 +77,7 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
   if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
     throw new TypeError('listen(): host must be a non-empty string')
   }
-  const backlog = validateCount('listen()', 'backlog', options.backlog)
+  const backlog = validateCount('listen()', 'backlog', options.backlog) ?? LISTEN_BACKLOG
   const maxConnections =
     validateCount('listen()', 'maxConnections', options.maxConnections) ?? Number.POSITIVE_INFINITY
   const maxPending = validateCount('listen()', 'maxPending', options.maxPending) ?? MAX_PENDING_CONNECTIONS
@@ -94,7 +97,7 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
   })
   const listener = await bind({
     ...(path === undefined ? { host: options.host, port } : { path }),
-    ...(backlog === undefined ? {} : { backlog }),
+    backlog,
     noDelay: options.noDelay ?? true,
     keepAlive: options.keepAlive ?? false,
     connection: {

@@ -39,10 +39,14 @@ export function tempDir(): { dir: string; cleanup: () => void } {
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) }
 }
 
-/** Resolves when `predicate()` holds, checking on each turn of the event loop; rejects after `ms`. */
-export async function until(predicate: () => boolean, ms = 10_000, what = 'condition'): Promise<void> {
+/** Resolves when `predicate()` holds, checking every 5 ms; rejects after `ms`. */
+export async function until(
+  predicate: () => boolean | Promise<boolean>,
+  ms = 10_000,
+  what = 'condition',
+): Promise<void> {
   const deadline = Date.now() + ms
-  while (!predicate()) {
+  while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
   }
