@@ -130,7 +130,7 @@ export function anyEvent(emitter: NodeJS.EventEmitter, ...events: string[]): Pro
   return new Promise((resolve) => {
     const listeners = events.map((event) => {
       const listener = (): void => {
-        events.forEach((e, i) => emitter.off(e, listeners[i] as () => void))
+        for (const [i, e] of events.entries()) emitter.off(e, listeners[i] as () => void)
         resolve(event)
       }
       emitter.on(event, listener)
