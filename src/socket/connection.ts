@@ -5,6 +5,7 @@ import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../
 import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
 import { translateError } from './translate-error.js'
+import { Latch, Wakeup } from './wakeup.js'
 import { WriteBatch } from './write-batch.js'
 
 /** Options of {@link Connection.close}. */
@@ -97,12 +98,12 @@ export class Connection
   /** Writes what the sink queued this tick; close() calls it so those bytes go out before our FIN. */
   private flushWrites: (() => void) | undefined
   private closeTimer: NodeJS.Timeout | undefined
-  private closedPromise: Promise<void> | undefined
-  private resolveClosed: (() => void) | undefined
-  /** Resolves the source's pending wait for data, end or error. */
-  private wakeReader: (() => void) | undefined
-  /** Resolves the sink's pending wait for 'drain' or an error. */
-  private wakeWriter: (() => void) | undefined
+  /** Opens once the socket has fully closed. */
+  private readonly closedLatch = new Latch()
+  /** The source's wait for data, end or error. */
+  private readonly reader = new Wakeup()
+  /** The sink's wait for 'drain' or an error. */
+  private readonly writer = new Wakeup()
 
   /** @internal Use {@link connect} or a server's `for await` loop to get a connection. */
   constructor(socket: Socket, init: ConnectionInit = {}) {
@@ -160,7 +161,7 @@ export class Connection
    * returns the same wait. A sink still writing stops and rejects with `SocketClosedError`.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    if (this.closed || this.socket.destroyed) return this.whenClosed()
+    if (this.closed || this.socket.destroyed) return this.closedLatch.wait()
     const timeout = options.timeout ?? CLOSE_TIMEOUT
     if (!Number.isFinite(timeout) || timeout < 0) {
       throw new RangeError(`close(): timeout must be a number of milliseconds >= 0, got ${timeout}`)
@@ -173,7 +174,7 @@ export class Connection
       this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
       this.wake()
     }
-    return this.whenClosed()
+    return this.closedLatch.wait()
   }
 
   /**
@@ -216,9 +217,7 @@ export class Connection
         if (this.readEnded) return
         if (this.closed) throw new SocketClosedError(`Connection with ${this.name} is closed`)
         if (socket.isPaused()) socket.resume()
-        await new Promise<void>((resolve) => {
-          this.wakeReader = resolve
-        })
+        await this.reader.wait()
       }
     } finally {
       this.sourceState = 'done'
@@ -252,9 +251,7 @@ export class Connection
         }
         if (socket.writableNeedDrain) {
           batch.flush()
-          await new Promise<void>((resolve) => {
-            this.wakeWriter = resolve
-          })
+          await this.writer.wait()
           this.assertWritable()
         }
       }
@@ -295,25 +292,9 @@ export class Connection
     this.socket.resume()
   }
 
-  private whenClosed(): Promise<void> {
-    if (this.closed) return Promise.resolve()
-    this.closedPromise ??= new Promise<void>((resolve) => {
-      this.resolveClosed = resolve
-    })
-    return this.closedPromise
-  }
-
   private wake(): void {
-    const reader = this.wakeReader
-    if (reader !== undefined) {
-      this.wakeReader = undefined
-      reader()
-    }
-    const writer = this.wakeWriter
-    if (writer !== undefined) {
-      this.wakeWriter = undefined
-      writer()
-    }
+    this.reader.wake()
+    this.writer.wake()
   }
 
   private readonly onData = (chunk: Buffer): void => {
@@ -321,11 +302,7 @@ export class Connection
     this.queue.push(chunk)
     this.queuedBytes += chunk.byteLength
     if (this.queuedBytes >= SOURCE_HIGH_WATER_MARK) this.socket.pause()
-    const reader = this.wakeReader
-    if (reader !== undefined) {
-      this.wakeReader = undefined
-      reader()
-    }
+    this.reader.wake()
   }
 
   private readonly onEnd = (): void => {
@@ -334,11 +311,7 @@ export class Connection
   }
 
   private readonly onDrain = (): void => {
-    const writer = this.wakeWriter
-    if (writer !== undefined) {
-      this.wakeWriter = undefined
-      writer()
-    }
+    this.writer.wake()
   }
 
   private readonly onError = (err: Error): void => {
@@ -359,7 +332,7 @@ export class Connection
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
     this.signal?.removeEventListener('abort', this.onSignalAbort)
     this.wake()
-    this.resolveClosed?.()
+    this.closedLatch.open()
     this.onCloseCallback?.(this)
   }
 }

@@ -11,6 +11,7 @@ import {
   SocketError,
 } from '../errors.js'
 import { MAX_OUTSTANDING_SENDS } from '../limits.js'
+import { Latch, Wakeup } from './wakeup.js'
 
 /** Largest UDP payload over IPv4, in bytes: 65,535 − 20 (IP header) − 8 (UDP header). */
 export const MAX_UDP4_PAYLOAD = 65_507
@@ -100,10 +101,12 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
   /** socket.close() was called: callbacks of sends still resolving their address may never run. */
   private handleClosing = false
   private closed = false
-  private closedPromise: Promise<void> | undefined
-  private resolveClosed: (() => void) | undefined
-  private wakeReader: (() => void) | undefined
-  private wakeWriter: (() => void) | undefined
+  /** Opens once the socket has fully closed. */
+  private readonly closedLatch = new Latch()
+  /** The source's wait for a datagram, the close or an error. */
+  private readonly reader = new Wakeup()
+  /** The sink's wait for outstanding sends to complete. */
+  private readonly writer = new Wakeup()
 
   protected constructor(socket: Socket, init: EndpointInit) {
     this.socket = socket
@@ -162,7 +165,7 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
       if (this.outstanding === 0) this.closeHandle()
       this.wake()
     }
-    return this.whenClosed()
+    return this.closedLatch.wait()
   }
 
   /**
@@ -218,9 +221,7 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
         }
         if (this.error !== undefined) throw this.error
         if (this.closing) return
-        await new Promise<void>((resolve) => {
-          this.wakeReader = resolve
-        })
+        await this.reader.wait()
       }
     } finally {
       // Left early, ended or failed: nobody reads again.
@@ -264,9 +265,7 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
   private async drain(target: number): Promise<void> {
     while (this.outstanding > target && !this.handleClosing) {
       this.drainTarget = target
-      await new Promise<void>((resolve) => {
-        this.wakeWriter = resolve
-      })
+      await this.writer.wait()
     }
   }
 
@@ -308,25 +307,9 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
     this.wake()
   }
 
-  private whenClosed(): Promise<void> {
-    if (this.closed) return Promise.resolve()
-    this.closedPromise ??= new Promise<void>((resolve) => {
-      this.resolveClosed = resolve
-    })
-    return this.closedPromise
-  }
-
   private wake(): void {
-    const reader = this.wakeReader
-    if (reader !== undefined) {
-      this.wakeReader = undefined
-      reader()
-    }
-    const writer = this.wakeWriter
-    if (writer !== undefined) {
-      this.wakeWriter = undefined
-      writer()
-    }
+    this.reader.wake()
+    this.writer.wake()
   }
 
   /** Fails both halves with `err` and closes; what is queued is still yielded before `err`. */
@@ -341,11 +324,7 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
       return
     }
     this.push(this.wrap(data, rinfo))
-    const reader = this.wakeReader
-    if (reader !== undefined) {
-      this.wakeReader = undefined
-      reader()
-    }
+    this.reader.wake()
   }
 
   /** Node.js calls it with `(err)` or `(null, bytes)`; our own per-size callback passes the size. */
@@ -370,11 +349,7 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
         this.sendError ??= translateUdpError(err, 'send to', where)
       }
     }
-    if (this.wakeWriter !== undefined && this.outstanding <= this.drainTarget) {
-      const writer = this.wakeWriter
-      this.wakeWriter = undefined
-      writer()
-    }
+    if (this.writer.waiting && this.outstanding <= this.drainTarget) this.writer.wake()
     if (this.outstanding === 0 && this.closing) this.closeHandle()
   }
 
@@ -390,6 +365,6 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
     this.closed = true
     this.signal?.removeEventListener('abort', this.onSignalAbort)
     this.wake()
-    this.resolveClosed?.()
+    this.closedLatch.open()
   }
 }

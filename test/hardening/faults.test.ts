@@ -1,24 +1,17 @@
-import { connect as netConnect, type Socket } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { connect, framed, lengthPrefixed } from 'it-socket'
 import { afterEach, describe, expect, it } from 'vitest'
 import { until } from '../helpers/net.js'
-import { anyEvent, type ServerChild, startServer, wellBehavedClients } from './helpers.js'
+import { anyEvent, rawPeers, type ServerChild, startServer, wellBehavedClients } from './helpers.js'
 
 let server: ServerChild | undefined
-const sockets: Socket[] = []
+const peers = rawPeers()
+const rawPeer = peers.connect
 afterEach(() => {
   server?.kill()
   server = undefined
-  for (const socket of sockets.splice(0)) socket.destroy()
+  peers.destroyAll()
 })
-
-async function rawPeer(port: number): Promise<Socket> {
-  const socket = netConnect({ port, host: '127.0.0.1' })
-  socket.on('error', () => {})
-  sockets.push(socket)
-  await anyEvent(socket, 'connect', 'close')
-  return socket
-}
 
 async function echoWorks(port: number): Promise<boolean> {
   await using conn = await connect({ host: '127.0.0.1', port })

@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { connect as netConnect, type Socket } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -137,4 +138,24 @@ export function anyEvent(emitter: NodeJS.EventEmitter, ...events: string[]): Pro
       return listener
     })
   })
+}
+
+/**
+ * Raw node:net peers (peers we did not write with it-socket), connected to 127.0.0.1; `destroyAll()`
+ * tears down every one made, for `afterEach`. Their errors are expected (servers reset them).
+ */
+export function rawPeers(): { connect: (port: number) => Promise<Socket>; destroyAll: () => void } {
+  const sockets: Socket[] = []
+  return {
+    connect: async (port) => {
+      const socket = netConnect({ port, host: '127.0.0.1' })
+      socket.on('error', () => {})
+      sockets.push(socket)
+      await anyEvent(socket, 'connect', 'close')
+      return socket
+    },
+    destroyAll: () => {
+      for (const socket of sockets.splice(0)) socket.destroy()
+    },
+  }
 }
