@@ -1,0 +1,154 @@
+/**
+ * The chart of the ratios, hand-written SVG: one group per workload metric, one bar per stack,
+ * showing its performance relative to raw `node:net` in the same run (raw = 1, higher is better:
+ * throughput ratios as they are, time and memory ratios inverted), on a log scale, with min–max
+ * whiskers and it-socket's target marked.
+ *
+ * @module
+ */
+
+import type { StackName } from './protocol.js'
+import { type CaseResult, fmt, type TargetResult } from './report.js'
+import type { Summary } from './stats.js'
+
+const COLORS: Partial<Record<StackName, string>> = { 'it-socket': '#2f6fdf', 'it-stack': '#e08a2c' }
+const LEGEND: Partial<Record<StackName, string>> = {
+  'it-socket': 'it-socket',
+  'it-stack': 'stream-to-it + it-pipe + it-length-prefixed',
+}
+
+interface Bar {
+  stack: StackName
+  value: number
+  min: number
+  max: number
+}
+
+interface Group {
+  label: string
+  sub: string
+  bars: Bar[]
+  target: number | undefined
+}
+
+function escapeXml(text: string): string {
+  return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')
+}
+
+/** Relative performance from a ratio summary: as is when higher is better, inverted otherwise. */
+function relative(s: Summary, better: 'higher' | 'lower'): [value: number, min: number, max: number] {
+  return better === 'higher' ? [s.median, s.min, s.max] : [1 / s.median, 1 / s.max, 1 / s.min]
+}
+
+function groups(results: readonly CaseResult[], targets: readonly TargetResult[]): Group[] {
+  const out: Group[] = []
+  for (const c of results) {
+    if (c.baseline === undefined) continue
+    for (const m of c.metrics) {
+      const bars: Bar[] = []
+      for (const stack of c.stacks) {
+        const r = c.summary[stack]?.[m.key]?.ratio
+        if (stack === c.baseline || r === undefined || r.n === 0) continue
+        const [value, min, max] = relative(r, m.better)
+        bars.push({ stack, value, min, max })
+      }
+      if (bars.length === 0) continue
+      const t = targets.find((x) => x.caseId === c.id && x.metric === m.key && x.kind === 'ratio')
+      let target: number | undefined
+      if (t !== undefined) {
+        // A ratio target to raw is a level on this scale; one to another stack is relative to its bar.
+        const factor = m.better === 'higher' ? t.value : 1 / t.value
+        const versus = t.versus === c.baseline ? 1 : bars.find((b) => b.stack === t.versus)?.value
+        target = versus === undefined ? undefined : versus * factor
+      }
+      out.push({ label: c.id, sub: m.label, bars, target })
+    }
+  }
+  return out
+}
+
+export function chart(
+  results: readonly CaseResult[],
+  targets: readonly TargetResult[],
+  subtitle: string,
+): string {
+  const gs = groups(results, targets)
+  const all = gs.flatMap((g) => g.bars.flatMap((b) => [b.min, b.max]).concat(g.target ?? []))
+  const finite = all.filter((x) => Number.isFinite(x) && x > 0)
+  const lo = 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(0.1, ...finite))))
+  const hi = 10 ** Math.ceil(Math.log10(Math.max(2, ...finite)))
+  const left = 56
+  const top = 64
+  const plotH = 300
+  const groupW = 92
+  const barW = 26
+  const width = left + gs.length * groupW + 24
+  const height = top + plotH + 64
+  const y = (v: number): number => {
+    const c = Math.min(hi, Math.max(lo, v))
+    return top + plotH - ((Math.log10(c) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo))) * plotH
+  }
+  const out: string[] = [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11" role="img">`,
+    `<title>it-socket benchmark: performance relative to raw node:net (${escapeXml(subtitle)})</title>`,
+    `<rect width="${width}" height="${height}" fill="#fff"/>`,
+    `<text x="${left}" y="18" font-size="14" font-weight="bold">Performance relative to raw node:net in the same run (raw = 1, higher is better, log scale)</text>`,
+    `<text x="${left}" y="34" fill="#555">${escapeXml(subtitle)}</text>`,
+  ]
+  // Legend.
+  let lx = left
+  for (const stack of ['it-socket', 'it-stack'] as const) {
+    out.push(`<rect x="${lx}" y="42" width="12" height="12" fill="${COLORS[stack]}"/>`)
+    out.push(`<text x="${lx + 16}" y="52">${escapeXml(LEGEND[stack] as string)}</text>`)
+    lx += 40 + (LEGEND[stack] as string).length * 6
+  }
+  out.push(
+    `<line x1="${lx}" y1="48" x2="${lx + 16}" y2="48" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/>`,
+  )
+  out.push(`<text x="${lx + 20}" y="52">it-socket target</text>`)
+  // Axis: a tick per decade, plus 2 and 0.5 near 1.
+  const ticks: number[] = []
+  for (let v = lo; v <= hi * 1.0001; v *= 10) ticks.push(v)
+  ticks.push(0.5, 2)
+  for (const v of ticks.filter((t) => t >= lo && t <= hi)) {
+    const ty = y(v).toFixed(1)
+    const strong = Math.abs(v - 1) < 1e-9
+    out.push(
+      `<line x1="${left}" y1="${ty}" x2="${width - 16}" y2="${ty}" stroke="${strong ? '#333' : '#ddd'}" stroke-width="${strong ? 1.5 : 1}"${strong ? '' : ' stroke-dasharray="2 3"'}/>`,
+    )
+    out.push(`<text x="${left - 6}" y="${(Number(ty) + 4).toFixed(1)}" text-anchor="end">${fmt(v)}×</text>`)
+  }
+  gs.forEach((g, i) => {
+    const gx = left + i * groupW + 10
+    g.bars.forEach((b, j) => {
+      const x = gx + j * (barW + 6)
+      const yv = y(b.value)
+      const base = y(lo)
+      out.push(
+        `<rect x="${x}" y="${yv.toFixed(1)}" width="${barW}" height="${(base - yv).toFixed(1)}" fill="${COLORS[b.stack] ?? '#888'}"><title>${escapeXml(`${g.label} ${g.sub}: ${b.stack} ${fmt(b.value)}× (${fmt(b.min)}–${fmt(b.max)})`)}</title></rect>`,
+      )
+      const cx = x + barW / 2
+      out.push(
+        `<line x1="${cx}" y1="${y(b.min).toFixed(1)}" x2="${cx}" y2="${y(b.max).toFixed(1)}" stroke="#222" stroke-width="1"/>`,
+      )
+      out.push(
+        `<text x="${cx}" y="${(Math.min(yv, y(b.max)) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(b.value)}</text>`,
+      )
+    })
+    if (g.target !== undefined && Number.isFinite(g.target)) {
+      const ty = y(g.target).toFixed(1)
+      out.push(
+        `<line x1="${gx - 4}" y1="${ty}" x2="${gx + barW + 4}" y2="${ty}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/>`,
+      )
+    }
+    const tx = gx + (g.bars.length * (barW + 6)) / 2 - 3
+    out.push(
+      `<text x="${tx}" y="${top + plotH + 18}" text-anchor="middle" font-weight="bold">${escapeXml(g.label)}</text>`,
+    )
+    out.push(
+      `<text x="${tx}" y="${top + plotH + 32}" text-anchor="middle" fill="#555">${escapeXml(g.sub)}</text>`,
+    )
+  })
+  out.push('</svg>', '')
+  return out.join('\n')
+}

@@ -1,0 +1,272 @@
+/**
+ * The load generators: one efficient raw `node:net` client per workload, the same for every stack,
+ * so that only the server differs. Each verifies what is echoed (count, length and content) and
+ * resolves with the measured values.
+ *
+ * @module
+ */
+
+import { connect, type Socket } from 'node:net'
+import { performance } from 'node:perf_hooks'
+import {
+  BulkChecker,
+  buildBatch,
+  bulkBuffer,
+  LinesChecker,
+  LpChecker,
+  payloadByte,
+  writeVarint,
+} from './frames.js'
+import type { ClientEvent, ClientResult, ClientSpec } from './protocol.js'
+import { VarintReader } from './raw-net.js'
+
+type Spec<K extends ClientSpec['kind']> = Extract<ClientSpec, { kind: K }>
+
+/** Share of a pipelined run that warms up (JIT, buffers) before the clock starts. */
+const WARMUP = 0.1
+
+const MiB = 1024 * 1024
+
+/** Connects with `noDelay`; resolves once connected. */
+export function open(port: number): Promise<Socket> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ host: '127.0.0.1', port, noDelay: true })
+    socket.once('connect', () => {
+      socket.off('error', reject)
+      resolve(socket)
+    })
+    socket.once('error', reject)
+  })
+}
+
+/** Opens `n` connections, `batch` at a time (each batch connected before the next starts: no SYN floods). */
+async function openMany(port: number, n: number, batch: number): Promise<Socket[]> {
+  const sockets: Socket[] = []
+  while (sockets.length < n) {
+    const size = Math.min(batch, n - sockets.length)
+    sockets.push(...(await Promise.all(Array.from({ length: size }, () => open(port)))))
+  }
+  return sockets
+}
+
+/** Resolves on the peer's FIN (after `check`), rejects on error or a close before it. */
+function whenEnded(socket: Socket, check: () => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    socket.once('end', () => {
+      try {
+        check()
+        resolve()
+      } catch (err) {
+        reject(err)
+      }
+      socket.destroy()
+    })
+    socket.once('error', reject)
+    socket.once('close', () => reject(new Error('connection closed before the echo ended')))
+  })
+}
+
+/** A: bulk echo. Writes `totalBytes` in `writeSize` writes, at most `window` bytes ahead of the echo. */
+export async function bulk(spec: Spec<'bulk'>): Promise<ClientResult> {
+  const { totalBytes, writeSize, window } = spec
+  const socket = await open(spec.port)
+  const buffer = bulkBuffer(writeSize)
+  const checker = new BulkChecker()
+  const warm = Math.floor(totalBytes * WARMUP)
+  let sent = 0
+  let waiting = false
+  let tWarm = 0
+  let warmBytes = 0
+  let tEnd = 0
+  const pump = (): void => {
+    while (!waiting && sent < totalBytes && sent - checker.bytes < window) {
+      const n = Math.min(writeSize, totalBytes - sent)
+      sent += n
+      if (!socket.write(n === writeSize ? buffer : buffer.subarray(0, n))) waiting = true
+    }
+    if (sent === totalBytes && !socket.writableEnded) socket.end()
+  }
+  socket.on('drain', () => {
+    waiting = false
+    pump()
+  })
+  socket.on('data', (chunk: Buffer) => {
+    checker.push(chunk)
+    if (tWarm === 0 && checker.bytes >= warm) {
+      tWarm = performance.now()
+      warmBytes = checker.bytes
+    }
+    if (checker.bytes >= totalBytes) tEnd = performance.now()
+    else pump()
+  })
+  const ended = whenEnded(socket, () => {
+    if (checker.bytes !== totalBytes) throw new Error(`echoed ${checker.bytes} of ${totalBytes} bytes`)
+  })
+  pump()
+  await ended
+  const seconds = (tEnd - tWarm) / 1000
+  return {
+    values: { mibps: (totalBytes - warmBytes) / MiB / seconds },
+    details: { bytes: totalBytes, seconds },
+  }
+}
+
+/** B, B': pipelined framed echo of `count` frames of `size` bytes, at most `window` bytes in flight. */
+export async function frames(spec: Spec<'frames'>): Promise<ClientResult> {
+  const { codec, size, count, window } = spec
+  const socket = await open(spec.port)
+  const batch = buildBatch(codec, size)
+  const frameBytes = batch.bytes.length / batch.frames
+  const checker = codec === 'lp' ? new LpChecker(size, batch.frames) : new LinesChecker(size, batch.frames)
+  const warm = Math.floor(count * WARMUP)
+  let sent = 0
+  let waiting = false
+  let tWarm = 0
+  let warmFrames = 0
+  let tEnd = 0
+  const pump = (): void => {
+    while (!waiting && sent < count && (sent - checker.frames) * frameBytes < window) {
+      const n = Math.min(batch.frames, count - sent)
+      sent += n
+      const bytes = n === batch.frames ? batch.bytes : batch.bytes.subarray(0, batch.ends[n - 1])
+      if (!socket.write(bytes)) waiting = true
+    }
+    if (sent === count && !socket.writableEnded) socket.end()
+  }
+  socket.on('drain', () => {
+    waiting = false
+    pump()
+  })
+  socket.on('data', (chunk: Buffer) => {
+    checker.push(chunk)
+    if (tWarm === 0 && checker.frames >= warm) {
+      tWarm = performance.now()
+      warmFrames = checker.frames
+    }
+    if (checker.frames >= count) tEnd = performance.now()
+    else pump()
+  })
+  const ended = whenEnded(socket, () => {
+    if (checker.frames !== count || checker.payloadBytes !== count * size) {
+      throw new Error(
+        `echoed ${checker.frames} frames (${checker.payloadBytes} bytes) of ${count} (${count * size})`,
+      )
+    }
+  })
+  pump()
+  await ended
+  const seconds = (tEnd - tWarm) / 1000
+  const measured = count - warmFrames
+  return {
+    values: { msgps: measured / seconds, mibps: (measured * size) / MiB / seconds },
+    details: { frames: count, seconds },
+  }
+}
+
+/** A 64 B-style request frame: varint prefix and payload. */
+function requestFrame(size: number): Buffer {
+  const frame = Buffer.allocUnsafe(size + 5)
+  const at = writeVarint(frame, 0, size)
+  for (let j = 0; j < size; j++) frame[at + j] = payloadByte(0, j)
+  return frame.subarray(0, at + size)
+}
+
+/** Round trips on one connection, one frame at a time; resolves once the peer ended after the last. */
+function roundTrips(socket: Socket, frame: Buffer, size: number, n: number, end: boolean): Promise<void> {
+  let done = 0
+  return new Promise<void>((resolve, reject) => {
+    const reader = new VarintReader((reply) => {
+      if (
+        reply.length !== size ||
+        reply[0] !== payloadByte(0, 0) ||
+        reply[size - 1] !== payloadByte(0, size - 1)
+      ) {
+        socket.destroy()
+        reject(new Error('round-trip echo check failed'))
+        return
+      }
+      done++
+      if (done < n) socket.write(frame)
+      else if (end) socket.end()
+      else resolve()
+    })
+    socket.on('data', (chunk: Buffer) => reader.push(chunk))
+    socket.once('error', reject)
+    if (end) {
+      socket.once('end', () => {
+        socket.destroy()
+        if (done === n) resolve()
+        else reject(new Error(`ended after ${done} of ${n} round trips`))
+      })
+    }
+    socket.write(frame)
+  })
+}
+
+/** D: `connections` connections, each `roundTrips` sequential round trips, then a half-close. */
+export async function many(spec: Spec<'many'>): Promise<ClientResult> {
+  const frame = requestFrame(spec.size)
+  const t0 = performance.now()
+  const sockets = await openMany(spec.port, spec.connections, spec.batch)
+  const tConnected = performance.now()
+  await Promise.all(sockets.map((s) => roundTrips(s, frame, spec.size, spec.roundTrips, true)))
+  const tEnd = performance.now()
+  return {
+    values: { ms: tEnd - t0 },
+    details: { connectMs: tConnected - t0, roundTripMs: tEnd - tConnected },
+  }
+}
+
+/** Prints an event line and waits for the orchestrator's go-ahead on stdin. */
+export type Rendezvous = (event: ClientEvent) => Promise<void>
+
+/**
+ * E: `warm` connections make one round trip and close (so the server's code paths are compiled
+ * before the baseline is taken), then `connections` connections make one round trip each and stay
+ * open, idle, until the orchestrator has measured the server.
+ */
+export async function idle(spec: Spec<'idle'>, rendezvous: Rendezvous): Promise<ClientResult> {
+  const frame = requestFrame(spec.size)
+  const warm = await openMany(spec.port, spec.warm, spec.batch)
+  await Promise.all(warm.map((s) => roundTrips(s, frame, spec.size, 1, true)))
+  await rendezvous({ event: 'warmed' })
+  const sockets = await openMany(spec.port, spec.connections, spec.batch)
+  await Promise.all(sockets.map((s) => roundTrips(s, frame, spec.size, 1, false)))
+  await rendezvous({ event: 'ready', data: { connections: sockets.length } })
+  for (const s of sockets) s.destroy()
+  return { values: { connections: sockets.length } }
+}
+
+/**
+ * F: writes to a server that never reads until no 'drain' comes for `stallMs` or `maxBytes` were
+ * written; reports the bytes the kernel took.
+ */
+export async function stall(spec: Spec<'stall'>, rendezvous: Rendezvous): Promise<ClientResult> {
+  const socket = await open(spec.port)
+  const buffer = Buffer.alloc(spec.writeSize, 0x61)
+  let written = 0
+  let stalled = false
+  while (written < spec.maxBytes) {
+    written += spec.writeSize
+    if (socket.write(buffer)) continue
+    const drained = await new Promise<boolean>((resolve) => {
+      const timer = setTimeout(() => {
+        socket.off('drain', onDrain)
+        resolve(false)
+      }, spec.stallMs)
+      const onDrain = (): void => {
+        clearTimeout(timer)
+        resolve(true)
+      }
+      socket.once('drain', onDrain)
+    })
+    if (!drained) {
+      stalled = true
+      break
+    }
+  }
+  const sent = written - socket.writableLength
+  await rendezvous({ event: 'stalled', data: { sent, stalled } })
+  socket.destroy()
+  return { values: { sentBytes: sent }, details: { stalled } }
+}

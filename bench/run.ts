@@ -1,0 +1,268 @@
+/**
+ * The benchmark orchestrator: `npm run bench -- [--quick] [--only A,B] [--runs N] [--profile]`.
+ *
+ * For each workload and each run index, runs every stack in turn (the order rotates with the run
+ * index, so drift hits all stacks alike): a fresh server process (CPU 1) and a fresh client process
+ * (CPU 0; both on CPU 0 for C), then computes medians, min–max and per-run ratios to raw `node:net`,
+ * prints the table, and writes `bench/results/latest.{md,json,svg}`. A stack that fails or times out
+ * is recorded as failed; the run goes on.
+ *
+ * @module
+ */
+
+import { execFileSync } from 'node:child_process'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { cpus, loadavg, release, type } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { chart } from './chart.js'
+import { Child, canPin, killAll } from './children.js'
+import type { ClientEvent, ClientResult, MemorySample, ServerReady, StackName } from './protocol.js'
+import {
+  type CaseResult,
+  checkTargets,
+  fmt,
+  type Machine,
+  markdown,
+  type Results,
+  type RunRecord,
+  summarizeCase,
+} from './report.js'
+import { type Case, cases, TARGETS } from './workloads.js'
+
+const KiB = 1024
+const MiB = 1024 * KiB
+
+const here = fileURLToPath(new URL('.', import.meta.url))
+const SERVER = join(here, 'server.js')
+const CLIENT = join(here, 'client.js')
+/** dist/bench/ → the checkout's bench/results/. */
+const ROOT = join(here, '..', '..')
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms))
+
+interface Options {
+  quick: boolean
+  runs: number
+  only: string[] | undefined
+  profile: boolean
+  out: string
+}
+
+function options(): Options {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      runs: { type: 'string' },
+      profile: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  })
+  if (values.help) {
+    process.stdout.write(
+      [
+        'usage: npm run bench -- [options]',
+        '  --quick        small sizes, 2 runs: a smoke run in under a minute',
+        "  --only A,B     workloads to run (A, B, B', C, D, E, F)",
+        '  --runs N       runs per stack (default 5; quick 2)',
+        "  --profile      --cpu-prof it-socket's server and client (bench/results/profiles/)",
+        '  --out DIR      where results go (default bench/results)',
+        '',
+      ].join('\n'),
+    )
+    process.exit(0)
+  }
+  const quick = values.quick === true
+  const runs = values.runs === undefined ? (quick ? 2 : 5) : Number(values.runs)
+  if (!Number.isInteger(runs) || runs < 1)
+    throw new RangeError(`--runs must be a positive integer, got ${values.runs}`)
+  const only = values.only?.split(',').map((s) => s.trim().toUpperCase().replace(/^BP$/, "B'"))
+  return {
+    quick,
+    runs,
+    only,
+    profile: values.profile === true,
+    out: values.out ?? join(ROOT, 'bench', 'results'),
+  }
+}
+
+function machine(): Machine {
+  let cpu = cpus()[0]?.model ?? 'unknown'
+  try {
+    const line = readFileSync('/proc/cpuinfo', 'utf8')
+      .split('\n')
+      .find((l) => l.startsWith('model name'))
+    if (line !== undefined) cpu = line.split(':')[1]?.trim() ?? cpu
+  } catch {
+    // not Linux
+  }
+  let commit = 'unknown'
+  try {
+    const head = execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT }).toString().trim()
+    const dirty = execFileSync('git', ['status', '--porcelain', '--', 'src'], { cwd: ROOT }).toString().trim()
+    commit = dirty === '' ? head : `${head} (src/ modified)`
+  } catch {
+    // not a checkout
+  }
+  return {
+    cpu,
+    cores: cpus().length,
+    node: process.version,
+    os: `${type()} ${release()}`,
+    date: new Date().toISOString(),
+    pinned: canPin,
+    commit,
+    load: [loadavg()[0] as number, Number.NaN],
+  }
+}
+
+/** Runs one stack once on one case: a server, a client, and the flow's measurements. */
+async function runOnce(c: Case, stack: StackName, run: number, opts: Options): Promise<RunRecord> {
+  const deadline = Date.now() + c.timeoutMs
+  const profileDir = join(opts.out, 'profiles', c.id.replace(/'/g, 'p'))
+  const nodeArgs = ['--expose-gc']
+  if (opts.profile && stack === 'it-socket') {
+    mkdirSync(profileDir, { recursive: true })
+    nodeArgs.push(
+      '--cpu-prof',
+      `--cpu-prof-dir=${profileDir}`,
+      `--cpu-prof-name=server-run${run + 1}.cpuprofile`,
+    )
+  }
+  const server = new Child(SERVER, [stack, c.mode], c.sameCpu ? 0 : 1, nodeArgs)
+  let client: Child | undefined
+  let failed = false
+  const mem = async (): Promise<MemorySample> => {
+    server.send('mem')
+    return server.next<MemorySample>(deadline)
+  }
+  try {
+    const ready = await server.next<ServerReady>(deadline)
+    let before: MemorySample | undefined
+    if (c.flow === 'stall') {
+      await sleep(200)
+      before = await mem()
+    }
+    const clientArgs =
+      opts.profile && stack === 'it-socket'
+        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=client-run${run + 1}.cpuprofile`]
+        : []
+    client = new Child(CLIENT, [JSON.stringify(c.client(ready.port, stack))], 0, clientArgs)
+    const values: Record<string, number> = {}
+    const details: Record<string, unknown> = {}
+    if (c.flow === 'idle') {
+      await client.next<ClientEvent>(deadline) // warmed
+      await sleep(300)
+      const base = await mem()
+      client.send('continue')
+      const ev = await client.next<ClientEvent>(deadline) // ready
+      await sleep(500)
+      const after = await mem()
+      client.send('continue')
+      const n = Number(ev.data?.connections)
+      values.perConn = (after.rss - base.rss) / n / KiB
+      details.heapPerConn = (after.heapUsed - base.heapUsed) / n
+      details.externalPerConn = (after.external - base.external) / n
+      details.baseRss = base.rss
+    } else if (c.flow === 'stall' && before !== undefined) {
+      const ev = await client.next<ClientEvent>(deadline) // stalled
+      await sleep(300)
+      const after = await mem()
+      client.send('continue')
+      values.rssGrowth = (after.rss - before.rss) / MiB
+      values.sentBytes = Number(ev.data?.sent) / MiB
+      details.peakGrowth = (after.maxRss - before.maxRss) / MiB
+      details.stalled = ev.data?.stalled
+    }
+    const { result } = await client.next<{ result: ClientResult }>(deadline)
+    Object.assign(values, c.flow === 'stall' ? {} : result.values)
+    Object.assign(details, result.details)
+    if (c.flow === 'peak') values.peakRss = (await mem()).maxRss / MiB
+    return { run, stack, values, details }
+  } catch (err) {
+    failed = true
+    return { run, stack, error: err instanceof Error ? err.message : String(err) }
+  } finally {
+    // A client that printed its result exits by itself (writing its profile, if any).
+    await client?.stop(undefined, failed ? 0 : 5000)
+    await server.stop('exit')
+  }
+}
+
+/**
+ * Lays the written files out as the repository's formatter does, so that `npm test`'s lint passes
+ * on them (best effort: skipped when biome is not installed).
+ */
+function formatResults(dir: string): void {
+  const files = ['latest.md', 'latest.json', 'latest.svg'].map((f) => join(dir, f))
+  try {
+    execFileSync(join(ROOT, 'node_modules', '.bin', 'biome'), ['format', '--write', ...files], {
+      cwd: ROOT,
+      stdio: 'ignore',
+    })
+  } catch {
+    // not formatted: harmless for the results themselves
+  }
+}
+
+function progress(c: Case, r: RunRecord): string {
+  if (r.error !== undefined) return `${r.stack} FAILED (${r.error.split('\n')[0]})`
+  return `${r.stack} ${c.metrics.map((m) => `${fmt(r.values?.[m.key] ?? Number.NaN)} ${m.unit}`).join(', ')}`
+}
+
+async function main(): Promise<void> {
+  const opts = options()
+  const started = Date.now()
+  const selected = cases(opts.quick).filter(
+    (c) => opts.only === undefined || opts.only.includes(c.group.toUpperCase()),
+  )
+  if (selected.length === 0) throw new Error(`--only ${opts.only?.join(',')} selects no workload`)
+  const info = machine()
+  process.stdout.write(
+    `it-socket bench (${opts.quick ? 'quick' : 'full'}, ${opts.runs} runs): ${info.cpu}, ${info.cores} cores, Node ${info.node}${canPin ? '' : ' (no taskset: not pinned)'}\n`,
+  )
+  const results: CaseResult[] = []
+  for (const c of selected) {
+    const records: RunRecord[] = []
+    for (let run = 0; run < opts.runs; run++) {
+      const order = c.stacks.map((_, i) => c.stacks[(i + run) % c.stacks.length] as StackName)
+      const line: string[] = []
+      for (const stack of order) {
+        const record = await runOnce(c, stack, run, opts)
+        records.push(record)
+        line.push(progress(c, record))
+      }
+      process.stdout.write(`${c.id} run ${run + 1}/${opts.runs}: ${line.join(' | ')}\n`)
+    }
+    results.push(summarizeCase(c, records))
+  }
+  info.load[1] = loadavg()[0] as number
+  const argv = process.argv.slice(2)
+  const all: Results = {
+    machine: info,
+    command: `npm run bench${argv.length > 0 ? ` -- ${argv.join(' ')}` : ''}`,
+    quick: opts.quick,
+    runs: opts.runs,
+    seconds: (Date.now() - started) / 1000,
+    cases: results,
+    targets: checkTargets(TARGETS, results),
+  }
+  const md = markdown(all)
+  process.stdout.write(`\n${md}`)
+  mkdirSync(opts.out, { recursive: true })
+  writeFileSync(join(opts.out, 'latest.md'), md)
+  writeFileSync(join(opts.out, 'latest.json'), `${JSON.stringify(all, null, 2)}\n`)
+  const subtitle = `${opts.quick ? 'quick' : 'full'} run, ${info.date.slice(0, 10)}, ${info.cpu}, ${info.cores} cores, Node ${info.node}; medians of ${opts.runs} runs, whiskers min–max`
+  writeFileSync(join(opts.out, 'latest.svg'), chart(results, all.targets, subtitle))
+  formatResults(opts.out)
+  process.stdout.write(`\nWrote ${join(opts.out, 'latest.{md,json,svg}')}\n`)
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`)
+  killAll()
+  process.exit(1)
+})
