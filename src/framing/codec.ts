@@ -8,6 +8,7 @@
 import type { Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { isUint8ArrayList } from 'uint8arraylist'
+import { batched, batchesOf } from '../batches.js'
 import { InvalidFrameError } from '../errors.js'
 
 /**
@@ -89,41 +90,70 @@ export interface FrameDecoder<T> {
   take(): Uint8Array[]
 }
 
-/** Returns a `decode` transform that drives decoders made by `createDecoder`. */
+/**
+ * Returns a `decode` transform that drives decoders made by `createDecoder`. It decodes every whole
+ * frame of a chunk in one synchronous pass and offers them as one batch (see `src/batches.ts`), so a
+ * batch-aware next stage pays one `await` per chunk; any other consumer gets frames one by one.
+ */
 export function decodeWith<T>(
   createDecoder: () => FrameDecoder<T>,
 ): (source: Source<Uint8Array | Uint8ArrayList>) => AsyncGenerator<T> {
-  return async function* decode(source) {
-    const decoder = createDecoder()
-    for await (const chunk of source) {
-      if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
-        decoder.push(chunk)
-        for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) yield frame
-      } else {
-        // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
-        for (const buf of chunk) {
-          decoder.push(buf)
-          for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) yield frame
+  return (source) => batched(decodeBatches(createDecoder(), source))
+}
+
+async function* decodeBatches<T>(
+  decoder: FrameDecoder<T>,
+  source: Source<Uint8Array | Uint8ArrayList>,
+): AsyncGenerator<readonly T[], void, undefined> {
+  for await (const chunks of batchesOf(source)) {
+    const frames: T[] = []
+    try {
+      for (const chunk of chunks) {
+        if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
+          decoder.push(chunk)
+          for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) frames.push(frame)
+        } else {
+          // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
+          for (const buf of chunk) {
+            decoder.push(buf)
+            for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) frames.push(frame)
+          }
         }
       }
+    } catch (err) {
+      // Frames decoded before the bad one are delivered first: nothing received whole is lost.
+      if (frames.length > 0) yield frames
+      throw err
     }
-    const last = decoder.end()
-    if (last !== undefined) yield last
+    if (frames.length > 0) yield frames
   }
+  const last = decoder.end()
+  if (last !== undefined) yield [last]
 }
 
-function isSync<T>(source: Source<T>): source is Iterable<T> {
-  return !(Symbol.asyncIterator in source)
-}
-
-/** Returns an `encode` transform that applies `encodeFrame` to each message. */
+/**
+ * Returns an `encode` transform that applies `encodeFrame` to each message, a whole batch at a time
+ * when its source offers batches (and offering the encoded batch on to the sink).
+ */
 export function encodeWith<T>(
   encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
 ): (source: Source<T>) => AsyncGenerator<Uint8Array | Uint8ArrayList> {
-  return async function* encode(source) {
-    // A sync source is read without an await per message (`for await` would add one).
-    if (isSync(source)) for (const message of source) yield encodeFrame(message)
-    else for await (const message of source) yield encodeFrame(message)
+  return (source) => batched(encodeBatches(encodeFrame, source))
+}
+
+async function* encodeBatches<T>(
+  encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
+  source: Source<T>,
+): AsyncGenerator<readonly (Uint8Array | Uint8ArrayList)[], void, undefined> {
+  for await (const messages of batchesOf(source)) {
+    const frames: (Uint8Array | Uint8ArrayList)[] = []
+    try {
+      for (const message of messages) frames.push(encodeFrame(message))
+    } catch (err) {
+      if (frames.length > 0) yield frames
+      throw err
+    }
+    yield frames
   }
 }
 
@@ -224,9 +254,20 @@ export function describeText(text: string, max = 64): string {
   return `${JSON.stringify(shown)}${text.length > max ? ` (${text.length} characters)` : ''}`
 }
 
+/**
+ * A new `Uint8Array` of exactly `length` bytes (its own `ArrayBuffer`) that the caller will fill
+ * entirely. From 4 KiB up it is not zero-filled first (`Buffer.allocUnsafeSlow`): for a 64 KiB frame
+ * spanning chunks the fill was as costly as the copy. Smaller ones are zero-filled, which is cheap.
+ */
+export function uninitialized(length: number): Uint8Array {
+  return length >= 4096
+    ? new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length)
+    : new Uint8Array(length)
+}
+
 /** Joins `pieces` (total `length` bytes, or the first `length` of them) into one new buffer. */
 export function concat(pieces: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length)
+  const out = uninitialized(length)
   let offset = 0
   for (const piece of pieces) {
     const n = Math.min(piece.length, length - offset)

@@ -1,6 +1,6 @@
 import { InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { defineCodec } from './codec.js'
+import { defineCodec, uninitialized } from './codec.js'
 
 /**
  * A codec for frames of exactly `size` bytes, with nothing between them. Encoding yields each message
@@ -66,7 +66,7 @@ export class FixedDecoder implements FrameDecoder<Uint8Array> {
       return chunk.subarray(pos, this.pos)
     }
     if (available > 0) {
-      this.frame = new Uint8Array(this.size)
+      this.frame = uninitialized(this.size)
       this.frame.set(chunk.subarray(pos))
       this.filled = available
       this.pos = chunk.length

@@ -2,7 +2,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameTooLongError, InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import { MAX_FRAME_LENGTH } from '../limits.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { allocate, COPY_THRESHOLD, checkMaxLength, defineCodec } from './codec.js'
+import { allocate, COPY_THRESHOLD, checkMaxLength, defineCodec, uninitialized } from './codec.js'
 
 /**
  * How the payload length is written before each payload: an unsigned LEB128 varint (protobuf's
@@ -239,7 +239,7 @@ export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
       this.prefixLength = 0
       return chunk.subarray(pos, pos + length)
     }
-    const buffer = new Uint8Array(length)
+    const buffer = uninitialized(length)
     buffer.set(chunk.subarray(pos))
     this.payload = buffer
     this.filled = end - pos

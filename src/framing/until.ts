@@ -1,4 +1,5 @@
 import type { Source } from 'it-stream-types'
+import { batched, batchesOf } from '../batches.js'
 import { utf8Decoder, utf8Encoder } from './codec.js'
 
 /** Options of `until()`. */
@@ -45,17 +46,25 @@ export function until(
 ): (source: Source<never>) => AsyncGenerator<unknown> {
   const inclusive = options.inclusive ?? true
   const matches = matcher(terminator)
-  return async function* untilTerminator(source) {
-    let last: { message: unknown } | undefined
-    for await (const message of source) {
-      if (matches(message)) {
-        last = { message }
-        break // calls upstream's return()
-      }
-      yield message
+  return (source) => batched(untilBatches(batchesOf<unknown>(source), matches, inclusive))
+}
+
+/** Passes batches through until one holds the terminator; ends upstream, then yields what precedes it. */
+async function* untilBatches(
+  batches: AsyncIterable<readonly unknown[]>,
+  matches: (message: unknown) => boolean,
+  inclusive: boolean,
+): AsyncGenerator<readonly unknown[], void, undefined> {
+  let last: readonly unknown[] | undefined
+  for await (const batch of batches) {
+    const at = batch.findIndex(matches)
+    if (at >= 0) {
+      last = batch.slice(0, inclusive ? at + 1 : at)
+      break // calls upstream's return()
     }
-    if (last !== undefined && inclusive) yield last.message
+    yield batch
   }
+  if (last !== undefined && last.length > 0) yield last
 }
 
 function matcher(

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net'
 import type { Duplex, Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { batched, batchesOf, offersBatches } from '../batches.js'
 import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
@@ -59,7 +60,7 @@ export class Connection
    * connection's error (e.g. `ConnectionResetError`, `TimeoutError`) after yielding what arrived
    * before it. It can be iterated once.
    */
-  readonly source: AsyncGenerator<Uint8Array, void, unknown>
+  readonly source: AsyncGenerator<Uint8Array, void, undefined>
 
   /**
    * Writes every chunk of `source` (a `Uint8ArrayList` is written buffer by buffer, not joined),
@@ -83,7 +84,7 @@ export class Connection
   private readonly onCloseCallback: ((conn: Connection) => void) | undefined
 
   /** Received chunks not yet pulled by the source's consumer. */
-  private readonly queue: Uint8Array[] = []
+  private queue: Uint8Array[] = []
   private queuedBytes = 0
   /** The peer's FIN arrived. */
   private readEnded = false
@@ -137,7 +138,7 @@ export class Connection
       else this.signal.addEventListener('abort', this.onSignalAbort, { once: true })
     }
 
-    this.source = this.read()
+    this.source = batched(this.read())
     this.sink = (source) => this.write(source)
   }
 
@@ -195,7 +196,8 @@ export class Connection
     return this.close()
   }
 
-  private async *read(): AsyncGenerator<Uint8Array, void, unknown> {
+  /** The source's batches: every chunk queued when the consumer pulls, in one array. */
+  private async *read(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
     if (this.discarding) {
       // close() ran before anyone read: what arrived was dropped, so no clean end can be promised.
       throw new SocketClosedError(
@@ -203,14 +205,14 @@ export class Connection
       )
     }
     this.sourceState = 'reading'
-    const queue = this.queue
     const socket = this.socket
     try {
       while (true) {
-        const chunk = queue.shift()
-        if (chunk !== undefined) {
-          this.queuedBytes -= chunk.byteLength
-          yield chunk
+        if (this.queue.length > 0) {
+          const chunks = this.queue
+          this.queue = []
+          this.queuedBytes = 0
+          yield chunks
           continue
         }
         if (this.error !== undefined) throw this.error
@@ -225,7 +227,7 @@ export class Connection
         // Left early: stop reading. Either the sink is still writing (it closes us when done), or
         // the caller closes us; until then the kernel pushes back on the peer.
         this.discarding = true
-        this.queue.length = 0
+        this.queue = []
         this.queuedBytes = 0
         socket.pause()
         if (this.sinkState === 'done') void this.close()
@@ -242,17 +244,22 @@ export class Connection
       this.assertWritable()
       const batch = new WriteBatch(socket)
       this.flushWrites = batch.flush
-      for await (const chunk of source) {
-        this.assertWritable()
-        if (chunk instanceof Uint8Array) {
-          batch.add(chunk)
-        } else {
-          for (const buf of chunk) batch.add(buf)
-        }
-        if (socket.writableNeedDrain) {
-          batch.flush()
-          await this.writer.wait()
+      if (offersBatches(source)) {
+        // Another it-socket stage: take everything it has ready in one go (one await per batch).
+        for await (const chunks of batchesOf(source)) {
           this.assertWritable()
+          for (const chunk of chunks) {
+            if (chunk instanceof Uint8Array) batch.add(chunk)
+            else for (const buf of chunk) batch.add(buf)
+          }
+          if (socket.writableNeedDrain) await this.drained(batch)
+        }
+      } else {
+        for await (const chunk of source) {
+          this.assertWritable()
+          if (chunk instanceof Uint8Array) batch.add(chunk)
+          else for (const buf of chunk) batch.add(buf)
+          if (socket.writableNeedDrain) await this.drained(batch)
         }
       }
       if (this.error !== undefined) throw this.error
@@ -274,6 +281,13 @@ export class Connection
       this.sinkState = 'done'
       if (this.sourceState === 'done' && !this.readEnded) void this.close()
     }
+  }
+
+  /** Writes what is batched, then waits until Node's write buffer drains (or the socket fails). */
+  private async drained(batch: WriteBatch): Promise<void> {
+    batch.flush()
+    await this.writer.wait()
+    this.assertWritable()
   }
 
   /** Throws the connection's error, or `SocketClosedError` once it is closing or closed. */
