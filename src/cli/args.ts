@@ -1,0 +1,199 @@
+import { parseArgs } from 'node:util'
+import { parseAddress } from './address.js'
+import type { ConnectCommandOptions } from './connect-command.js'
+import { type Framing, parseFraming } from './framing.js'
+import { helpFor } from './help.js'
+import type { ListenCommandOptions } from './listen-command.js'
+import type { Target } from './target.js'
+import { UDP_LINGER, type UdpConnectCommandOptions } from './udp-connect-command.js'
+import type { UdpListenCommandOptions } from './udp-listen-command.js'
+import { UsageError } from './usage-error.js'
+
+/** What the command line asks for. */
+export type Command =
+  | { name: 'help'; text: string }
+  | { name: 'version' }
+  | { name: 'listen'; verbose: boolean; options: ListenCommandOptions }
+  | { name: 'udp-listen'; verbose: boolean; options: UdpListenCommandOptions }
+  | { name: 'connect'; verbose: boolean; options: ConnectCommandOptions }
+  | { name: 'udp-connect'; verbose: boolean; options: UdpConnectCommandOptions }
+
+const COMMON = {
+  help: { type: 'boolean', short: 'h' },
+  verbose: { type: 'boolean' },
+  framing: { type: 'string' },
+  until: { type: 'string' },
+  unix: { type: 'string' },
+  udp: { type: 'boolean' },
+} as const
+
+/** The options of `it-socket listen`, for `util.parseArgs`. */
+export const LISTEN_OPTIONS = {
+  ...COMMON,
+  echo: { type: 'boolean' },
+  'max-connections': { type: 'string' },
+  'idle-timeout': { type: 'string' },
+} as const
+
+/** The options of `it-socket connect`, for `util.parseArgs`. */
+export const CONNECT_OPTIONS = { ...COMMON, timeout: { type: 'string' } } as const
+
+/**
+ * Parses the arguments after `it-socket` (`process.argv.slice(2)`).
+ * @throws {UsageError} for anything that cannot run; `main` prints it and exits with status 2
+ */
+export function parseCommand(argv: readonly string[]): Command {
+  const [first, ...rest] = argv
+  switch (first) {
+    case 'listen':
+      return parseListen(rest)
+    case 'connect':
+      return parseConnect(rest)
+    case 'help':
+      if (rest.length > 1 || (rest[0] !== undefined && !['listen', 'connect'].includes(rest[0]))) {
+        throw new UsageError(`help: unknown command "${rest.join(' ')}": expected listen or connect`)
+      }
+      return { name: 'help', text: helpFor(rest[0]) }
+    case '-h':
+    case '--help':
+      return { name: 'help', text: helpFor(undefined) }
+    case '-V':
+    case '--version':
+      return { name: 'version' }
+    case undefined:
+      throw new UsageError('missing command: expected listen or connect')
+    default:
+      throw new UsageError(`unknown command "${first}": expected listen or connect`)
+  }
+}
+
+function parseListen(args: string[]): Command {
+  const { values, positionals } = parse('listen', args, LISTEN_OPTIONS)
+  if (values.help === true) return { name: 'help', text: helpFor('listen') }
+  const verbose = values.verbose === true
+  const echo = values.echo === true
+  if (values.udp === true) {
+    for (const option of ['until', 'max-connections', 'idle-timeout'] as const) {
+      if (values[option] !== undefined) {
+        throw new UsageError(`--${option} does not apply to --udp: UDP has no connections`, 'listen')
+      }
+    }
+    const { host, port } = udpAddress('listen', values.unix, positionals, true)
+    return {
+      name: 'udp-listen',
+      verbose,
+      options: { host, port, echo, verbose, framing: udpFraming('listen', values.framing) },
+    }
+  }
+  return {
+    name: 'listen',
+    verbose,
+    options: {
+      target: target('listen', values.unix, positionals, true),
+      framing: parseFraming(values.framing ?? 'raw', 'listen'),
+      echo,
+      until: values.until,
+      maxConnections: positiveInteger('listen', '--max-connections', values['max-connections']),
+      idleTimeout: positiveInteger('listen', '--idle-timeout', values['idle-timeout']),
+      verbose,
+    },
+  }
+}
+
+function parseConnect(args: string[]): Command {
+  const { values, positionals } = parse('connect', args, CONNECT_OPTIONS)
+  if (values.help === true) return { name: 'help', text: helpFor('connect') }
+  const verbose = values.verbose === true
+  const timeout = positiveInteger('connect', '--timeout', values.timeout)
+  if (values.udp === true) {
+    const { host, port } = udpAddress('connect', values.unix, positionals, false)
+    return {
+      name: 'udp-connect',
+      verbose,
+      options: {
+        host,
+        port,
+        framing: udpFraming('connect', values.framing),
+        until: values.until,
+        linger: timeout ?? UDP_LINGER,
+      },
+    }
+  }
+  return {
+    name: 'connect',
+    verbose,
+    options: {
+      target: target('connect', values.unix, positionals, false),
+      framing: parseFraming(values.framing ?? 'raw', 'connect'),
+      until: values.until,
+      timeout,
+    },
+  }
+}
+
+type Options = typeof LISTEN_OPTIONS | typeof CONNECT_OPTIONS
+
+/** `util.parseArgs`, strict, with its errors turned into one-line usage errors. */
+function parse<T extends Options>(command: string, args: string[], options: T) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true })
+  } catch (err) {
+    // parseArgs explains how to pass a positional that starts with '-': keep the first sentence.
+    const message = err instanceof Error ? err.message.replace(/\. .*$/s, '') : String(err)
+    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1), command)
+  }
+}
+
+/** The address: `[HOST:]PORT` or `--unix PATH`, exactly one. */
+function target(
+  command: string,
+  unix: string | undefined,
+  positionals: string[],
+  listening: boolean,
+): Target {
+  if (positionals.length > 1) {
+    throw new UsageError(`unexpected argument "${positionals[1]}": give one address`, command)
+  }
+  const [address] = positionals
+  if (unix !== undefined) {
+    if (address !== undefined) {
+      throw new UsageError(`give either [HOST:]PORT or --unix PATH, not both`, command)
+    }
+    if (unix === '') throw new UsageError('--unix: the path is empty', command)
+    return { path: unix }
+  }
+  if (address === undefined) throw new UsageError(`missing address: give [HOST:]PORT or --unix PATH`, command)
+  try {
+    return parseAddress(address, { allowZero: listening })
+  } catch (err) {
+    throw err instanceof UsageError ? new UsageError(err.message, command) : err
+  }
+}
+
+function udpAddress(command: string, unix: string | undefined, positionals: string[], listening: boolean) {
+  if (unix !== undefined) throw new UsageError('--udp and --unix cannot be combined', command)
+  const address = target(command, undefined, positionals, listening)
+  if (address.path !== undefined) throw new Error('unreachable')
+  return address
+}
+
+/** Under `--udp` each datagram is one message: only `raw` and `lines` (the default) make sense. */
+function udpFraming(command: string, spec: string | undefined): Framing {
+  const framing = parseFraming(spec ?? 'lines', command)
+  if (framing.spec !== 'raw' && framing.spec !== 'lines') {
+    throw new UsageError(
+      `--framing ${framing.spec} does not apply to --udp: each datagram is one message (use raw or lines)`,
+      command,
+    )
+  }
+  return framing
+}
+
+function positiveInteger(command: string, name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
+  if (!(Number.isSafeInteger(value) && value > 0)) {
+    throw new UsageError(`bad ${name} "${text}": expected a positive integer`, command)
+  }
+  return value
+}

@@ -1,0 +1,12 @@
+import { debuglog } from 'node:util'
+
+/** Debug lines, shown with `NODE_DEBUG=it-socket`; `debug.enabled` also turns on stack traces. */
+export const debug = debuglog('it-socket')
+
+/**
+ * Writes one line to stderr, prefixed with `it-socket: `. Everything that is not data (listening,
+ * connections opening and closing, errors) goes here, so stdout carries only the messages.
+ */
+export function log(line: string): void {
+  process.stderr.write(`it-socket: ${line}\n`)
+}

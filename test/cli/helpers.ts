@@ -1,0 +1,118 @@
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { createServer } from 'node:net'
+import { fileURLToPath } from 'node:url'
+
+/** The repository root: the built command is `dist/src/cli/main.js` below it. */
+export const root = fileURLToPath(new URL('../../', import.meta.url))
+
+/** Where the Python fixtures live. */
+export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
+
+/** A child process with its output collected, and ways to await what it prints. */
+export interface Child {
+  process: ChildProcess
+  stdout: () => string
+  stderr: () => string
+  /** Resolves with the exit code (or the signal's name) once the child has exited. */
+  exited: Promise<number | string>
+  /** Resolves once `stream` has printed a match of `pattern`; rejects if the child exits first or after `ms`. */
+  waitFor: (stream: 'stdout' | 'stderr', pattern: RegExp | string, ms?: number) => Promise<RegExpExecArray>
+  /** Writes to the child's stdin (left open unless `input` was given). */
+  write: (text: string) => void
+}
+
+const children: Child[] = []
+
+/** Kills every child still running: call in `afterEach`. */
+export function killAll(): void {
+  for (const child of children.splice(0)) {
+    if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL')
+  }
+}
+
+/**
+ * Runs a program with stdin, stdout and stderr as pipes. With `input`, stdin gets it and is ended;
+ * without, stdin stays open (a person who has not finished typing).
+ */
+export function run(command: string, args: string[], input?: string): Child {
+  const child = spawn(command, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
+  const output = { stdout: '', stderr: '' }
+  const exited = once(child, 'exit').then(([code, signal]) => (code ?? signal) as number | string)
+  // EPIPE when a child exits before reading its stdin: not what these tests look at.
+  child.stdin.on('error', () => {})
+  for (const stream of ['stdout', 'stderr'] as const) {
+    child[stream].setEncoding('utf8').on('data', (data: string) => {
+      output[stream] += data
+    })
+  }
+  const waitFor = (stream: 'stdout' | 'stderr', pattern: RegExp | string, ms = 10_000) =>
+    new Promise<RegExpExecArray>((resolve, reject) => {
+      const regex = typeof pattern === 'string' ? new RegExp(escapeRegExp(pattern)) : pattern
+      const check = (): void => {
+        const match = regex.exec(output[stream])
+        if (match !== null) finish(() => resolve(match))
+      }
+      const onExit = (): void =>
+        finish(() => reject(new Error(`exited before printing ${regex} on ${stream}: ${describe()}`)))
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timed out waiting for ${regex} on ${stream}: ${describe()}`))),
+        ms,
+      )
+      const finish = (settle: () => void): void => {
+        clearTimeout(timer)
+        child[stream].off('data', onData)
+        child.off('exit', onExit)
+        settle()
+      }
+      // Checked after our collector (registered first) has appended the chunk.
+      const onData = (): void => check()
+      child[stream].on('data', onData)
+      child.once('exit', onExit)
+      check()
+    })
+  const describe = () => `stdout ${JSON.stringify(output.stdout)}, stderr ${JSON.stringify(output.stderr)}`
+  if (input !== undefined) child.stdin.end(input)
+  const handle: Child = {
+    process: child,
+    stdout: () => output.stdout,
+    stderr: () => output.stderr,
+    exited,
+    waitFor,
+    write: (text) => child.stdin.write(text),
+  }
+  children.push(handle)
+  return handle
+}
+
+/** Runs the built command: `node dist/src/cli/main.js ...args` (`npm run build` first). */
+export function cli(args: string[], input?: string): Child {
+  return run(process.execPath, ['dist/src/cli/main.js', ...args], input)
+}
+
+/** Runs a Python fixture, unbuffered. */
+export function python(script: string, args: string[], input?: string): Child {
+  return run('python3', ['-u', `${fixtures}${script}`, ...args], input)
+}
+
+/** Waits for a server child's `listening on HOST:PORT` line on `stream` and returns the port. */
+export async function listeningPort(child: Child, stream: 'stdout' | 'stderr' = 'stderr'): Promise<number> {
+  const match = await child.waitFor(stream, /listening on \S*:(\d+)/)
+  return Number(match[1])
+}
+
+/** A TCP port on 127.0.0.1 that was free a moment ago (bound on port 0, then closed). */
+export async function freePort(): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  server.close()
+  await once(server, 'close')
+  return address.port
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
