@@ -99,6 +99,7 @@ export class Connection
   /** Writes what the sink queued this tick; close() calls it so those bytes go out before our FIN. */
   private flushWrites: (() => void) | undefined
   private closeTimer: NodeJS.Timeout | undefined
+  private closeDeadline = 0
   /** Opens once the socket has fully closed. */
   private readonly closedLatch = new Latch()
   /** The source's wait for data, end or error. */
@@ -159,7 +160,8 @@ export class Connection
    * Closes gracefully: ends our side (after whatever was written is flushed), waits for the peer to
    * end its side for up to `timeout` ms, then destroys the socket. Bytes that arrive meanwhile and
    * that nobody reads are dropped. Resolves when fully closed; never rejects; calling it again
-   * returns the same wait. A sink still writing stops and rejects with `SocketClosedError`.
+   * returns the same wait, shortened if the new `timeout` ends sooner. A sink still writing stops and
+   * rejects with `SocketClosedError`.
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (this.closed || this.socket.destroyed) return this.closedLatch.wait()
@@ -172,8 +174,13 @@ export class Connection
       if (this.sourceState !== 'reading') this.discard()
       this.flushWrites?.()
       if (!this.socket.writableEnded) this.socket.end()
-      this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
       this.wake()
+    }
+    const deadline = Date.now() + timeout
+    if (this.closeTimer === undefined || deadline < this.closeDeadline) {
+      if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
+      this.closeDeadline = deadline
+      this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
     }
     return this.closedLatch.wait()
   }

@@ -138,6 +138,15 @@ describe('Connection close contract', () => {
     }
   })
 
+  it('close(): a second call with a shorter timeout shortens the wait', async () => {
+    const { peer, conn } = await rawPair()
+    const first = conn.close({ timeout: 60_000 })
+    await conn.close({ timeout: 20 })
+    await first
+    expect(conn.isClosed).toBe(true)
+    peer.destroy()
+  })
+
   it('abort(): pending reads and writes reject with its error', async () => {
     const { peer, conn } = await rawPair()
     const reading = collectBytes(conn.source)
