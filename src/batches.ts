@@ -19,17 +19,46 @@ import type { Source } from 'it-stream-types'
 /** The method under which an async iterable offers its items in batches. */
 export const BATCHES: unique symbol = Symbol.for('it-socket.batches')
 
-/** An async generator of items that also offers them in batches. */
+/** The method under which a transform's output offers its synchronous step (see {@link Stage}). */
+export const STAGE: unique symbol = Symbol.for('it-socket.stage')
+
+/**
+ * A transform's synchronous core, which a batch-aware consumer may run inline instead of awaiting
+ * the transform: `decode`, `encode` and `until` are each a step over a batch. A connection's sink
+ * fuses the chain of stages back to the connection's source and runs them all in one go per batch,
+ * so a request/response exchange crosses one `await` on the server instead of one per stage.
+ */
+export interface Stage<In, Out> {
+  /** Where the stage reads from. */
+  readonly source: Source<In>
+  /**
+   * Transforms one batch, pushing results onto `out`. Returns true when the stage is done (upstream
+   * is not read any more; what it pushed is the last). On a throw, what it pushed before is still
+   * valid and is delivered before the error.
+   */
+  step(batch: readonly In[], out: Out[]): boolean
+  /** Upstream ended: pushes any final results (may throw, as `step`). */
+  end(out: Out[]): void
+}
+
+/** An async generator of items that also offers them in batches, and maybe its synchronous step. */
 export type Batched<T> = AsyncGenerator<T, void, undefined> & {
   [BATCHES](): AsyncGenerator<readonly T[], void, undefined>
+  // biome-ignore lint/suspicious/noExplicitAny: a stage's input type is its own business
+  [STAGE]?: () => Stage<any, T> | undefined
 }
 
 /**
  * Wraps a generator of batches as an async generator of items that also offers the batches
- * themselves. Whichever way the consumer reads, the batches generator is read once: asking for
- * batches after items were read gets the rest item by item, each as a batch of one.
+ * themselves (and, when `stage` is given, its synchronous step). Whichever way the consumer reads,
+ * the output is read once: asking for batches after items were read gets the rest item by item,
+ * each as a batch of one; the stage is offered only while nothing was read.
  */
-export function batched<T>(batches: AsyncGenerator<readonly T[], void, undefined>): Batched<T> {
+export function batched<T>(
+  batches: AsyncGenerator<readonly T[], void, undefined>,
+  // biome-ignore lint/suspicious/noExplicitAny: see Batched
+  stage?: () => Stage<any, T>,
+): Batched<T> {
   let itemsStarted = false
   let batchesTaken = false
   async function* items(): AsyncGenerator<T, void, undefined> {
@@ -44,9 +73,66 @@ export function batched<T>(batches: AsyncGenerator<readonly T[], void, undefined
     batchesTaken = true
     return batches
   }
+  if (stage !== undefined) {
+    generator[STAGE] = () => {
+      if (itemsStarted || batchesTaken) return undefined
+      batchesTaken = true
+      return stage()
+    }
+  }
   return generator
 }
 
+/**
+ * Takes the chain of stages that ends in `source`: the stages in order from the one nearest the
+ * root, and the root source they read from. With no stage to take, the root is `source` itself.
+ */
+// biome-ignore lint/suspicious/noExplicitAny: the chain mixes item types
+export function takeStages(source: Source<any>): { root: Source<any>; stages: Stage<any, any>[] } {
+  // biome-ignore lint/suspicious/noExplicitAny: see above
+  const stages: Stage<any, any>[] = []
+  let root = source
+  for (;;) {
+    const offer = (root as Partial<Batched<unknown>>)[STAGE]
+    const stage = typeof offer === 'function' ? offer.call(root) : undefined
+    if (stage === undefined) break
+    stages.unshift(stage)
+    root = stage.source
+  }
+  return { root, stages }
+}
+
+/**
+ * Runs one root batch (or, with `undefined`, the root's end) through `stages`. Returns the outputs;
+ * `ended` when the output ends after them (the root ended, or a stage such as `until` finished, in
+ * which case the root must not be read any more); and an error thrown on the way, after which the
+ * outputs produced before it are still returned, for delivery first.
+ */
+export function runStages(
+  // biome-ignore lint/suspicious/noExplicitAny: the chain mixes item types
+  stages: readonly Stage<any, any>[],
+  batch: readonly unknown[] | undefined,
+): { out: readonly unknown[]; ended: boolean; error?: { error: unknown } } {
+  let items: readonly unknown[] = batch ?? []
+  let ending = batch === undefined
+  let error: { error: unknown } | undefined
+  for (const stage of stages) {
+    const out: unknown[] = []
+    try {
+      if (error !== undefined) {
+        // Downstream of a failure: what was produced before it still goes through, then the error.
+        if (items.length > 0) stage.step(items, out)
+      } else {
+        if (items.length > 0 && stage.step(items, out)) ending = true
+        if (ending) stage.end(out)
+      }
+    } catch (err) {
+      error ??= { error: err }
+    }
+    items = out
+  }
+  return error === undefined ? { out: items, ended: ending } : { out: items, ended: ending, error }
+}
 /** Items of an array source taken into one batch at most. */
 const ARRAY_BATCH = 1024
 

@@ -1,6 +1,14 @@
 import { FrameTooLongError, lengthPrefixed, lines, until } from 'it-socket'
 import { describe, expect, it } from 'vitest'
-import { BATCHES, type Batched, batched, batchesOf, offersBatches } from '../src/batches.js'
+import {
+  BATCHES,
+  type Batched,
+  batched,
+  batchesOf,
+  offersBatches,
+  runStages,
+  takeStages,
+} from '../src/batches.js'
 
 async function collect<T>(source: AsyncIterable<T>): Promise<T[]> {
   const out: T[] = []
@@ -93,5 +101,51 @@ describe('codecs on the batch path', () => {
     const l = lines()
     const messages = Array.from({ length: 3000 }, (_, i) => `line ${i}`)
     expect(await collect(l.decode(l.encode(messages)))).toEqual(messages)
+  })
+})
+
+describe('stage fusion', () => {
+  const text = (items: readonly unknown[]): string[] =>
+    items.map((m) => new TextDecoder().decode(m as Uint8Array))
+
+  it('takeStages() finds decode, until and encode back to the root source', () => {
+    const lp = lengthPrefixed()
+    const root = [new Uint8Array([1, 0x61])]
+    const { root: found, stages } = takeStages(lp.encode(until('bye')(lp.decode(root))))
+    expect(found).toBe(root)
+    expect(stages).toHaveLength(3)
+  })
+
+  it('runStages() runs a batch through every stage, and until() ends the output at its terminator', () => {
+    const lp = lengthPrefixed()
+    const { stages } = takeStages(until('bye')(lp.decode([])))
+    const chunk = Uint8Array.from([1, 0x61, 3, 0x62, 0x79, 0x65, 1, 0x63])
+    const run = runStages(stages, [chunk])
+    expect(text(run.out)).toEqual(['a', 'bye'])
+    expect(run.ended).toBe(true)
+  })
+
+  it('runStages() delivers what precedes an error, then the error', () => {
+    const lp = lengthPrefixed({ maxLength: 4 })
+    const { stages } = takeStages(lp.encode(lp.decode([])))
+    const run = runStages(stages, [Uint8Array.from([1, 0x61, 9, 0])])
+    expect(run.out).toHaveLength(1)
+    expect(run.error?.error).toBeInstanceOf(FrameTooLongError)
+  })
+
+  it("runStages() at the root's end flushes each stage (a last line without newline)", () => {
+    const l = lines()
+    const { stages } = takeStages(l.encode(l.decode([])))
+    expect(runStages(stages, [encoder.encode('one\ntw')]).out).toHaveLength(1)
+    const end = runStages(stages, undefined)
+    expect(text(end.out)).toEqual(['tw\n'])
+    expect(end.ended).toBe(true)
+  })
+
+  it('a stage already read item by item is not taken again', async () => {
+    const lp = lengthPrefixed()
+    const decoded = lp.decode([Uint8Array.from([1, 0x61, 1, 0x62])])
+    await decoded.next()
+    expect(takeStages(decoded).stages).toHaveLength(0)
   })
 })

@@ -98,7 +98,40 @@ export interface FrameDecoder<T> {
 export function decodeWith<T>(
   createDecoder: () => FrameDecoder<T>,
 ): (source: Source<Uint8Array | Uint8ArrayList>) => AsyncGenerator<T> {
-  return (source) => batched(decodeBatches(createDecoder(), source))
+  return (source) => {
+    const decoder = createDecoder()
+    return batched(decodeBatches(decoder, source), () => ({
+      source,
+      step: (chunks, out) => {
+        decodeInto(decoder, chunks, out)
+        return false
+      },
+      end: (out) => {
+        const last = decoder.end()
+        if (last !== undefined) out.push(last)
+      },
+    }))
+  }
+}
+
+/** Feeds `chunks` to `decoder` and pushes every whole frame onto `out` (which keeps them on a throw). */
+function decodeInto<T>(
+  decoder: FrameDecoder<T>,
+  chunks: readonly (Uint8Array | Uint8ArrayList)[],
+  out: T[],
+): void {
+  for (const chunk of chunks) {
+    if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
+      decoder.push(chunk)
+      for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) out.push(frame)
+    } else {
+      // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
+      for (const buf of chunk) {
+        decoder.push(buf)
+        for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) out.push(frame)
+      }
+    }
+  }
 }
 
 async function* decodeBatches<T>(
@@ -108,18 +141,7 @@ async function* decodeBatches<T>(
   for await (const chunks of batchesOf(source)) {
     const frames: T[] = []
     try {
-      for (const chunk of chunks) {
-        if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
-          decoder.push(chunk)
-          for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) frames.push(frame)
-        } else {
-          // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
-          for (const buf of chunk) {
-            decoder.push(buf)
-            for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) frames.push(frame)
-          }
-        }
-      }
+      decodeInto(decoder, chunks, frames)
     } catch (err) {
       // Frames decoded before the bad one are delivered first: nothing received whole is lost.
       if (frames.length > 0) yield frames
@@ -138,7 +160,15 @@ async function* decodeBatches<T>(
 export function encodeWith<T>(
   encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
 ): (source: Source<T>) => AsyncGenerator<Uint8Array | Uint8ArrayList> {
-  return (source) => batched(encodeBatches(encodeFrame, source))
+  return (source) =>
+    batched(encodeBatches(encodeFrame, source), () => ({
+      source,
+      step: (messages, out) => {
+        for (const message of messages) out.push(encodeFrame(message))
+        return false
+      },
+      end: () => {},
+    }))
 }
 
 async function* encodeBatches<T>(

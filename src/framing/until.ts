@@ -46,17 +46,28 @@ export function until(
 ): (source: Source<never>) => AsyncGenerator<unknown> {
   const inclusive = options.inclusive ?? true
   const matches = matcher(terminator)
-  return (source) => batched(untilBatches(batchesOf<unknown>(source), matches, inclusive))
+  return (source) =>
+    batched(untilBatches(source, matches, inclusive), () => ({
+      source,
+      step: (messages, out) => {
+        const at = messages.findIndex(matches)
+        const end = at < 0 ? messages.length : inclusive ? at + 1 : at
+        for (let i = 0; i < end; i++) out.push(messages[i])
+        return at >= 0
+      },
+      end: () => {},
+    }))
 }
 
 /** Passes batches through until one holds the terminator; ends upstream, then yields what precedes it. */
 async function* untilBatches(
-  batches: AsyncIterable<readonly unknown[]>,
+  source: Source<unknown>,
   matches: (message: unknown) => boolean,
   inclusive: boolean,
 ): AsyncGenerator<readonly unknown[], void, undefined> {
   let last: readonly unknown[] | undefined
-  for await (const batch of batches) {
+  // Asked for only once read: until then a consumer may still take the stages instead.
+  for await (const batch of batchesOf(source)) {
     const at = batch.findIndex(matches)
     if (at >= 0) {
       last = batch.slice(0, inclusive ? at + 1 : at)

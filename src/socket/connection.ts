@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import type { Duplex, Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { batched, batchesOf, offersBatches } from '../batches.js'
+import { batched, batchesOf, offersBatches, runStages, takeStages } from '../batches.js'
 import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
@@ -251,15 +251,26 @@ export class Connection
       this.assertWritable()
       const batch = new WriteBatch(socket)
       this.flushWrites = batch.flush
-      if (offersBatches(source)) {
-        // Another it-socket stage: take everything it has ready in one go (one await per batch).
-        for await (const chunks of batchesOf(source)) {
+      const { root, stages } = takeStages(source)
+      if (stages.length > 0 || offersBatches(root)) {
+        // it-socket stages up to here (decode, encode, until): run their synchronous steps inline
+        // on each batch the root has ready, so a message crosses one await, not one per stage.
+        let ended = false
+        for await (const chunks of batchesOf(root)) {
           this.assertWritable()
-          for (const chunk of chunks) {
-            if (chunk instanceof Uint8Array) batch.add(chunk)
-            else for (const buf of chunk) batch.add(buf)
+          const run = runStages(stages, chunks)
+          batch.writeAll(run.out as readonly Chunk[])
+          if (run.error !== undefined) throw run.error.error
+          if (run.ended) {
+            ended = true
+            break // a stage such as until() finished: stop reading the root
           }
           if (socket.writableNeedDrain) await this.drained(batch)
+        }
+        if (!ended && stages.length > 0) {
+          const run = runStages(stages, undefined)
+          batch.writeAll(run.out as readonly Chunk[])
+          if (run.error !== undefined) throw run.error.error
         }
       } else {
         for await (const chunk of source) {

@@ -32,6 +32,8 @@ describe('it-socket listen', () => {
     const peer = `127.0.0.1:${socket.localPort}`
     socket.end('one\ntwo\n')
     await server.waitFor('stderr', `${peer} closed`)
+    // stdout and stderr are separate pipes: the log line may arrive first.
+    await server.waitFor('stdout', 'one\ntwo\n')
     expect(server.stdout()).toBe('one\ntwo\n')
     expect(server.stderr()).toContain(`it-socket: ${peer} connected\n`)
   })
