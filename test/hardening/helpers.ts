@@ -159,3 +159,8 @@ export function rawPeers(): { connect: (port: number) => Promise<Socket>; destro
     },
   }
 }
+
+/** With HARDENING_REPORT=1, prints a measurement (for closing notes and soak runs); silent otherwise. */
+export function report(what: string, value: string): void {
+  if (process.env.HARDENING_REPORT === '1') process.stdout.write(`hardening: ${what}: ${value}\n`)
+}

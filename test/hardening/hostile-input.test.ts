@@ -2,7 +2,7 @@ import { connect as netConnect, type Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pseudoRandomBytes } from '../helpers/bytes.js'
 import { until } from '../helpers/net.js'
-import { anyEvent, MiB, type ServerChild, startServer, wellBehavedClients } from './helpers.js'
+import { anyEvent, MiB, report, type ServerChild, startServer, wellBehavedClients } from './helpers.js'
 
 // Bad input from a raw socket, per codec. Each case runs against a server child (a real it-socket
 // server in its own process) while 20 well-behaved clients keep echoing through the same server.
@@ -130,6 +130,10 @@ describe('hostile input: each bad peer is closed alone, reported with its addres
     const result = await clients.stop()
     if (good !== server) good.kill()
 
+    report(
+      c.name,
+      `${server.errors[0]?.code}, peak RSS growth ${((after.peakRss - before.rss) / MiB).toFixed(1)} MiB, good clients ${result.exchanges} exchanges, ${result.wrong} wrong`,
+    )
     expect(server.errors).toHaveLength(1)
     expect(server.errors[0]?.code).toBe(c.code)
     expect(server.errors[0]?.peer?.address).toBe('127.0.0.1')

@@ -3,7 +3,7 @@ import { connect as netConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pseudoRandomBytes } from '../helpers/bytes.js'
 import { until } from '../helpers/net.js'
-import { anyEvent, MiB, type ServerChild, startServer } from './helpers.js'
+import { anyEvent, MiB, report, type ServerChild, startServer } from './helpers.js'
 
 // SOAK=1 runs the heavier variants (more clients, more cycles) for a soak run.
 const soak = process.env.SOAK === '1'
@@ -43,6 +43,7 @@ describe('load', () => {
     expect(hashes).toEqual(expected)
     expect(server.errors).toEqual([])
     const stats = await server.stats()
+    report(`${CLIENTS} clients`, `all hashes match, server peak RSS ${(stats.peakRss / MiB).toFixed(0)} MiB`)
     expect(stats.peakRss).toBeLessThan(256 * MiB)
   }, 120_000)
 
@@ -62,6 +63,10 @@ describe('load', () => {
     await run(CYCLES)
     await until(async () => (await server?.stats())?.connections === 0)
     const after = await server.stats()
+    report(
+      `${CYCLES} cycles`,
+      `handles ${before.handles} -> ${after.handles}, fds ${before.fds} -> ${after.fds}, heap ${((after.heapUsed - before.heapUsed) / 1024).toFixed(0)} KiB`,
+    )
     expect(after.handles).toBe(before.handles)
     expect(after.fds).toBe(before.fds)
     expect(after.heapUsed - before.heapUsed).toBeLessThan(4 * MiB)

@@ -1,6 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
 import { until } from '../helpers/net.js'
-import { anyEvent, MiB, rawPeers, type ServerChild, startServer, wellBehavedClients } from './helpers.js'
+import {
+  anyEvent,
+  MiB,
+  rawPeers,
+  report,
+  type ServerChild,
+  startServer,
+  wellBehavedClients,
+} from './helpers.js'
 
 let server: ServerChild | undefined
 const peers = rawPeers()
@@ -38,6 +46,7 @@ describe('slow and silent peers', () => {
     expect(server.errors).toEqual([])
     expect(during.connections).toBe(1)
     expect(during.pending).toBe(0)
+    report('trickling peer', `RSS growth ${((during.rss - before.rss) / MiB).toFixed(1)} MiB, 1 slot held`)
     expect(during.rss - before.rss).toBeLessThan(4 * MiB)
     // The other slot still serves a well-behaved client meanwhile.
     const lpServer = await startServer({ codec: 'lp', maxConnections: 2 })
@@ -63,6 +72,10 @@ describe('slow and silent peers', () => {
     await new Promise((resolve) => setTimeout(resolve, 1_000))
     const stalled = await server.stats()
     expect(stalled.connections).toBe(1)
+    report(
+      'peer that never reads',
+      `peak RSS growth ${((stalled.peakRss - before.rss) / MiB).toFixed(1)} MiB`,
+    )
     expect(stalled.peakRss - before.rss).toBeLessThan(16 * MiB)
     peer.destroy()
     await until(() => server?.errors.length === 1, 5_000, 'the reset to be reported')
