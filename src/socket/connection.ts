@@ -7,6 +7,9 @@ import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
 import { translateError } from './translate-error.js'
 import { Latch, Wakeup } from './wakeup.js'
+
+const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
+
 import { WriteBatch } from './write-batch.js'
 
 /** Options of {@link Connection.close}. */
@@ -102,8 +105,13 @@ export class Connection
   private closeDeadline = 0
   /** Opens once the socket has fully closed. */
   private readonly closedLatch = new Latch()
-  /** The source's wait for data, end or error. */
-  private readonly reader = new Wakeup()
+  /** The source's pending read, settled by data, the end or an error. */
+  private pendingRead:
+    | {
+        resolve: (result: IteratorResult<readonly Uint8Array[], void>) => void
+        reject: (err: unknown) => void
+      }
+    | undefined
   /** The sink's wait for 'drain' or an error. */
   private readonly writer = new Wakeup()
 
@@ -139,7 +147,7 @@ export class Connection
       else this.signal.addEventListener('abort', this.onSignalAbort, { once: true })
     }
 
-    this.source = batched(this.read())
+    this.source = batched(this.batches())
     this.sink = (source) => this.write(source)
   }
 
@@ -203,42 +211,108 @@ export class Connection
     return this.close()
   }
 
-  /** The source's batches: every chunk queued when the consumer pulls, in one array. */
-  private async *read(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
-    if (this.discarding) {
-      // close() ran before anyone read: what arrived was dropped, so no clean end can be promised.
-      throw new SocketClosedError(
-        `Cannot read: connection with ${this.name} was closed before its source was read`,
-      )
+  /**
+   * The source's batches: every chunk queued when the consumer pulls, in one array. Hand-written
+   * rather than an async generator so that arriving data settles the pending read directly: one
+   * promise per read, no generator to resume.
+   */
+  private batches(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
+    const iterator: AsyncGenerator<readonly Uint8Array[], void, undefined> = {
+      next: () => this.nextBatch(),
+      return: () => {
+        this.sourceDone()
+        return Promise.resolve(DONE)
+      },
+      throw: (err: unknown) => {
+        this.sourceDone()
+        return Promise.reject(err)
+      },
+      [Symbol.asyncIterator]: () => iterator,
+      [Symbol.asyncDispose]: () => {
+        this.sourceDone()
+        return Promise.resolve()
+      },
     }
-    this.sourceState = 'reading'
-    const socket = this.socket
-    try {
-      while (true) {
-        if (this.queue.length > 0) {
-          const chunks = this.queue
-          this.queue = []
-          this.queuedBytes = 0
-          yield chunks
-          continue
-        }
-        if (this.error !== undefined) throw this.error
-        if (this.readEnded) return
-        if (this.closed) throw new SocketClosedError(`Connection with ${this.name} is closed`)
-        if (socket.isPaused()) socket.resume()
-        await this.reader.wait()
+    return iterator
+  }
+
+  private nextBatch(): Promise<IteratorResult<readonly Uint8Array[], void>> {
+    if (this.sourceState === 'done') return Promise.resolve(DONE)
+    if (this.sourceState === 'idle') {
+      if (this.discarding) {
+        // close() ran before anyone read: what arrived was dropped, so no clean end can be promised.
+        this.sourceState = 'done'
+        return Promise.reject(
+          new SocketClosedError(
+            `Cannot read: connection with ${this.name} was closed before its source was read`,
+          ),
+        )
       }
-    } finally {
-      this.sourceState = 'done'
-      if (!this.readEnded) {
-        // Left early: stop reading. Either the sink is still writing (it closes us when done), or
-        // the caller closes us; until then the kernel pushes back on the peer.
-        this.discarding = true
-        this.queue = []
-        this.queuedBytes = 0
-        socket.pause()
-        if (this.sinkState === 'done') void this.close()
-      }
+      this.sourceState = 'reading'
+    }
+    if (this.pendingRead !== undefined)
+      return Promise.reject(new Error('Connection source read twice at once'))
+    const settled = this.settledRead()
+    if (settled !== undefined)
+      return 'error' in settled ? Promise.reject(settled.error) : Promise.resolve(settled)
+    if (this.socket.isPaused()) this.socket.resume()
+    return new Promise<IteratorResult<readonly Uint8Array[], void>>((resolve, reject) => {
+      this.pendingRead = { resolve, reject }
+    })
+  }
+
+  /** What a read gets now: the queued chunks, the end, or the error; `undefined` to wait. */
+  private settledRead(): IteratorResult<readonly Uint8Array[], void> | { error: unknown } | undefined {
+    if (this.queue.length > 0) {
+      const chunks = this.queue
+      this.queue = []
+      this.queuedBytes = 0
+      return { done: false, value: chunks }
+    }
+    if (this.error !== undefined) {
+      this.sourceDone()
+      return { error: this.error }
+    }
+    if (this.readEnded) {
+      this.sourceDone()
+      return DONE
+    }
+    if (this.closed) {
+      this.sourceDone()
+      return { error: new SocketClosedError(`Connection with ${this.name} is closed`) }
+    }
+    return undefined
+  }
+
+  /** Settles a pending read once data, the end or an error is there. */
+  private wakeReader(): void {
+    const pending = this.pendingRead
+    if (pending === undefined) return
+    // Taken off first: settledRead() may finish the source, which resolves a pending read as done.
+    this.pendingRead = undefined
+    const settled = this.settledRead()
+    if (settled === undefined) this.pendingRead = pending
+    else if ('error' in settled) pending.reject(settled.error)
+    else pending.resolve(settled)
+  }
+
+  /** The source is finished (ended, failed, or left early); when left early, stop reading. */
+  private sourceDone(): void {
+    if (this.sourceState === 'done') return
+    this.sourceState = 'done'
+    const pending = this.pendingRead
+    if (pending !== undefined) {
+      this.pendingRead = undefined
+      pending.resolve(DONE)
+    }
+    if (!this.readEnded) {
+      // Left early: stop reading. Either the sink is still writing (it closes us when done), or
+      // the caller closes us; until then the kernel pushes back on the peer.
+      this.discarding = true
+      this.queue = []
+      this.queuedBytes = 0
+      this.socket.pause()
+      if (this.sinkState === 'done') void this.close()
     }
   }
 
@@ -325,7 +399,7 @@ export class Connection
   }
 
   private wake(): void {
-    this.reader.wake()
+    this.wakeReader()
     this.writer.wake()
   }
 
@@ -334,7 +408,7 @@ export class Connection
     this.queue.push(chunk)
     this.queuedBytes += chunk.byteLength
     if (this.queuedBytes >= SOURCE_HIGH_WATER_MARK) this.socket.pause()
-    this.reader.wake()
+    this.wakeReader()
   }
 
   private readonly onEnd = (): void => {
