@@ -14,7 +14,7 @@ import type { Summary } from './stats.js'
 const COLORS: Partial<Record<StackName, string>> = { 'it-socket': '#2f6fdf', 'it-stack': '#e08a2c' }
 const LEGEND: Partial<Record<StackName, string>> = {
   'it-socket': 'it-socket',
-  'it-stack': 'stream-to-it + it-pipe + it-length-prefixed',
+  'it-stack': 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
 }
 
 interface Bar {

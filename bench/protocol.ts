@@ -15,7 +15,7 @@ export const STACKS: readonly StackName[] = ['it-socket', 'raw-net', 'it-stack']
 export const STACK_LABELS: Record<StackName, string> = {
   'it-socket': 'it-socket',
   'raw-net': 'raw node:net',
-  'it-stack': 'stream-to-it + it-pipe + it-length-prefixed',
+  'it-stack': 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
 }
 
 /**
