@@ -26,7 +26,17 @@ for (const [name, version] of Object.entries(biome?.optionalDependencies ?? {}))
   const key = `node_modules/${name}`
   const platform = PLATFORMS[name.replace('@biomejs/cli-', '')]
   if (lock.packages[key] !== undefined || platform === undefined) continue
-  lock.packages[key] = { version, dev: true, optional: true, license: 'MIT OR Apache-2.0', ...platform }
+  // In the key order npm itself writes, so a later `npm install` leaves the entry as it is.
+  const { os, cpu, libc } = platform
+  lock.packages[key] = {
+    version,
+    cpu,
+    dev: true,
+    ...(libc === undefined ? {} : { libc }),
+    license: 'MIT OR Apache-2.0',
+    optional: true,
+    os,
+  }
   added++
 }
 if (added > 0) {
