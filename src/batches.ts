@@ -52,35 +52,92 @@ export type Batched<T> = AsyncGenerator<T, void, undefined> & {
  * Wraps a generator of batches as an async generator of items that also offers the batches
  * themselves (and, when `stage` is given, its synchronous step). Whichever way the consumer reads,
  * the output is read once: asking for batches after items were read gets the rest item by item,
- * each as a batch of one; the stage is offered only while nothing was read.
+ * each as a batch of one; the stage is offered only while nothing was read. Nothing is allocated
+ * until the consumer picks a way: an idle connection's pipeline holds no generators it never ran.
  */
 export function batched<T>(
-  batches: AsyncGenerator<readonly T[], void, undefined>,
+  makeBatches: () => AsyncGenerator<readonly T[], void, undefined>,
   // biome-ignore lint/suspicious/noExplicitAny: see Batched
   stage?: () => Stage<any, T>,
 ): Batched<T> {
-  let itemsStarted = false
-  let batchesTaken = false
-  async function* items(): AsyncGenerator<T, void, undefined> {
-    itemsStarted = true
-    for await (const batch of batches) {
-      for (const item of batch) yield item
+  return new BatchedItems(makeBatches, stage) as unknown as Batched<T>
+}
+
+const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
+
+/** The object `batched()` returns: an async generator of items, made on first use. */
+class BatchedItems<T> {
+  private readonly makeBatches: () => AsyncGenerator<readonly T[], void, undefined>
+  // biome-ignore lint/suspicious/noExplicitAny: see Batched
+  private readonly makeStage: (() => Stage<any, T>) | undefined
+  private items: AsyncGenerator<T, void, undefined> | undefined
+  /** Set once the output was taken as batches or as a stage, or finished before any read. */
+  private taken = false
+
+  // biome-ignore lint/suspicious/noExplicitAny: see Batched
+  constructor(
+    makeBatches: () => AsyncGenerator<readonly T[], void, undefined>,
+    makeStage?: () => Stage<any, T>,
+  ) {
+    this.makeBatches = makeBatches
+    this.makeStage = makeStage
+  }
+
+  next(): Promise<IteratorResult<T, void>> {
+    return this.itemGenerator().next()
+  }
+
+  return(): Promise<IteratorResult<T, void>> {
+    if (this.items !== undefined) return this.items.return()
+    this.taken = true
+    return Promise.resolve(DONE)
+  }
+
+  throw(err: unknown): Promise<IteratorResult<T, void>> {
+    if (this.items !== undefined) return this.items.throw(err)
+    this.taken = true
+    return Promise.reject(err)
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return()
+  }
+
+  [BATCHES](): AsyncGenerator<readonly T[], void, undefined> {
+    if (this.items !== undefined || this.taken) return singles(this as unknown as AsyncIterable<T>)
+    this.taken = true
+    return this.makeBatches()
+  }
+
+  // biome-ignore lint/suspicious/noExplicitAny: see Batched
+  [STAGE](): Stage<any, T> | undefined {
+    if (this.makeStage === undefined || this.items !== undefined || this.taken) return undefined
+    this.taken = true
+    return this.makeStage()
+  }
+
+  private itemGenerator(): AsyncGenerator<T, void, undefined> {
+    if (this.items === undefined) {
+      if (this.taken) {
+        this.items = (async function* () {})()
+      } else {
+        this.items = flatten(this.makeBatches())
+      }
     }
+    return this.items
   }
-  const generator = items() as Batched<T>
-  generator[BATCHES] = () => {
-    if (itemsStarted || batchesTaken) return singles(generator)
-    batchesTaken = true
-    return batches
+}
+
+async function* flatten<T>(
+  batches: AsyncGenerator<readonly T[], void, undefined>,
+): AsyncGenerator<T, void, undefined> {
+  for await (const batch of batches) {
+    for (const item of batch) yield item
   }
-  if (stage !== undefined) {
-    generator[STAGE] = () => {
-      if (itemsStarted || batchesTaken) return undefined
-      batchesTaken = true
-      return stage()
-    }
-  }
-  return generator
 }
 
 /**

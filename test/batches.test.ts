@@ -24,17 +24,17 @@ const encoder = new TextEncoder()
 
 describe('batched()', () => {
   it('batched() yields every item in order to an item-by-item consumer', async () => {
-    expect(await collect(batched(batchesFrom([[1, 2], [3], [4, 5, 6]])))).toEqual([1, 2, 3, 4, 5, 6])
+    expect(await collect(batched(() => batchesFrom([[1, 2], [3], [4, 5, 6]])))).toEqual([1, 2, 3, 4, 5, 6])
   })
 
   it('batched() hands its batches to a batch-aware consumer as they are', async () => {
-    const source = batched(batchesFrom([[1, 2], [3]]))
+    const source = batched(() => batchesFrom([[1, 2], [3]]))
     expect(offersBatches(source)).toBe(true)
     expect(await collect(batchesOf(source))).toEqual([[1, 2], [3]])
   })
 
   it('batched() gives the rest as batches of one once items were read', async () => {
-    const source = batched(batchesFrom([[1, 2], [3]]))
+    const source = batched(() => batchesFrom([[1, 2], [3]]))
     expect((await source.next()).value).toBe(1)
     expect(await collect(source[BATCHES]())).toEqual([[2], [3]])
   })
@@ -89,7 +89,7 @@ describe('codecs on the batch path', () => {
         closed = true
       }
     }
-    const out = until('bye')(batched(upstream())) as Batched<string>
+    const out = until('bye')(batched(() => upstream())) as Batched<string>
     expect(await collect(out[BATCHES]())).toEqual([
       ['a', 'b'],
       ['c', 'bye'],

@@ -53,6 +53,9 @@ export interface JsonCodec<T = unknown> extends Codec<T> {
 /** Any built-in codec; switch on `kind` to know the message type (what `codec(spec)` returns). */
 export type AnyCodec = ByteCodec | TextCodec | JsonCodec
 
+/** No bytes: what a decoder holds before its first chunk (shared, never written to). */
+export const EMPTY_BYTES = new Uint8Array(0)
+
 /** The UTF-8 decoder every text codec uses: fails on invalid bytes, keeps a leading BOM. */
 export const utf8Decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
@@ -100,17 +103,20 @@ export function decodeWith<T>(
 ): (source: Source<Uint8Array | Uint8ArrayList>) => AsyncGenerator<T> {
   return (source) => {
     const decoder = createDecoder()
-    return batched(decodeBatches(decoder, source), () => ({
-      source,
-      step: (chunks, out) => {
-        decodeInto(decoder, chunks, out)
-        return false
-      },
-      end: (out) => {
-        const last = decoder.end()
-        if (last !== undefined) out.push(last)
-      },
-    }))
+    return batched(
+      () => decodeBatches(decoder, source),
+      () => ({
+        source,
+        step: (chunks, out) => {
+          decodeInto(decoder, chunks, out)
+          return false
+        },
+        end: (out) => {
+          const last = decoder.end()
+          if (last !== undefined) out.push(last)
+        },
+      }),
+    )
   }
 }
 
@@ -161,14 +167,17 @@ export function encodeWith<T>(
   encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
 ): (source: Source<T>) => AsyncGenerator<Uint8Array | Uint8ArrayList> {
   return (source) =>
-    batched(encodeBatches(encodeFrame, source), () => ({
-      source,
-      step: (messages, out) => {
-        for (const message of messages) out.push(encodeFrame(message))
-        return false
-      },
-      end: () => {},
-    }))
+    batched(
+      () => encodeBatches(encodeFrame, source),
+      () => ({
+        source,
+        step: (messages, out) => {
+          for (const message of messages) out.push(encodeFrame(message))
+          return false
+        },
+        end: () => {},
+      }),
+    )
 }
 
 async function* encodeBatches<T>(

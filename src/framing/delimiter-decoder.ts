@@ -1,6 +1,6 @@
 import { FrameTooLongError } from '../errors.js'
 import type { FrameDecoder } from './codec.js'
-import { concat } from './codec.js'
+import { concat, EMPTY_BYTES } from './codec.js'
 
 const CR = 0x0d
 
@@ -29,7 +29,7 @@ export function indexOfBytes(haystack: Uint8Array, needle: Uint8Array, from = 0)
  * (never more than `maxLength` plus the delimiter's length) and copied once, when the frame ends.
  */
 export class DelimiterDecoder implements FrameDecoder<Uint8Array> {
-  private chunk: Uint8Array = new Uint8Array(0)
+  private chunk: Uint8Array = EMPTY_BYTES
   private pos = 0
   /** The start of the frame in progress, from earlier chunks. */
   private pieces: Uint8Array[] = []
@@ -111,7 +111,7 @@ export class DelimiterDecoder implements FrameDecoder<Uint8Array> {
     if (this.pos < this.chunk.length) out.push(this.chunk.subarray(this.pos))
     this.pieces = []
     this.pending = 0
-    this.chunk = new Uint8Array(0)
+    this.chunk = EMPTY_BYTES
     this.pos = 0
     this.straddle = false
     return out

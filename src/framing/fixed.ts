@@ -1,6 +1,6 @@
 import { InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { defineCodec, uninitialized } from './codec.js'
+import { defineCodec, EMPTY_BYTES, uninitialized } from './codec.js'
 
 /**
  * A codec for frames of exactly `size` bytes, with nothing between them. Encoding yields each message
@@ -34,7 +34,7 @@ export function fixed(size: number): ByteCodec {
 
 /** The decoding step of `fixed()`. */
 export class FixedDecoder implements FrameDecoder<Uint8Array> {
-  private chunk: Uint8Array = new Uint8Array(0)
+  private chunk: Uint8Array = EMPTY_BYTES
   private pos = 0
   /** A frame spanning chunks, being filled; `undefined` otherwise. */
   private frame: Uint8Array | undefined = undefined
@@ -88,7 +88,7 @@ export class FixedDecoder implements FrameDecoder<Uint8Array> {
     if (this.frame !== undefined) out.push(this.frame.subarray(0, this.filled))
     if (this.pos < this.chunk.length) out.push(this.chunk.subarray(this.pos))
     this.frame = undefined
-    this.chunk = new Uint8Array(0)
+    this.chunk = EMPTY_BYTES
     this.pos = 0
     return out
   }

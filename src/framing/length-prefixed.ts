@@ -2,7 +2,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameTooLongError, InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import { MAX_FRAME_LENGTH } from '../limits.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { allocate, COPY_THRESHOLD, checkMaxLength, defineCodec, uninitialized } from './codec.js'
+import { allocate, COPY_THRESHOLD, checkMaxLength, defineCodec, EMPTY_BYTES, uninitialized } from './codec.js'
 
 /**
  * How the payload length is written before each payload: an unsigned LEB128 varint (protobuf's
@@ -156,7 +156,7 @@ const LE_SCALE = [1, 2 ** 8, 2 ** 16, 2 ** 24]
 
 /** The decoding step of `lengthPrefixed()`: prefix, then payload, per frame. */
 export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
-  private chunk: Uint8Array = new Uint8Array(0)
+  private chunk: Uint8Array = EMPTY_BYTES
   private pos = 0
   /** Raw bytes of the prefix being read or of the frame in progress, kept for `take()`. */
   private readonly prefix = new Uint8Array(MAX_VARINT_BYTES)
@@ -266,7 +266,7 @@ export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
     if (this.prefixLength > 0) out.push(this.prefix.slice(0, this.prefixLength))
     if (this.payload !== undefined) out.push(this.payload.subarray(0, this.filled))
     if (this.pos < this.chunk.length) out.push(this.chunk.subarray(this.pos))
-    this.chunk = new Uint8Array(0)
+    this.chunk = EMPTY_BYTES
     this.pos = 0
     this.prefixLength = 0
     this.value = 0

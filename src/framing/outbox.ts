@@ -160,7 +160,7 @@ export class Outbox {
    */
   drain(): AsyncGenerator<Uint8Array | Uint8ArrayList> {
     // Offered as batches too, so a connection's sink writes each at once instead of waiting a tick.
-    return batched(this.drainBatches())
+    return batched(() => this.drainBatches())
   }
 
   private async *drainBatches(): AsyncGenerator<readonly (Uint8Array | Uint8ArrayList)[], void, undefined> {

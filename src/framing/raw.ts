@@ -2,6 +2,7 @@ import type { Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { isUint8ArrayList } from 'uint8arraylist'
 import type { ByteCodec, FrameDecoder } from './codec.js'
+import { EMPTY_BYTES } from './codec.js'
 
 /**
  * No framing: each chunk read is a message, each message written is a chunk, as they are (no copy).
@@ -28,7 +29,7 @@ export function raw(): ByteCodec {
 
 /** The decoding step of `raw()`: the rest of each chunk. */
 export class RawDecoder implements FrameDecoder<Uint8Array> {
-  private chunk: Uint8Array = new Uint8Array(0)
+  private chunk: Uint8Array = EMPTY_BYTES
   private pos = 0
 
   push(chunk: Uint8Array): void {
@@ -49,7 +50,7 @@ export class RawDecoder implements FrameDecoder<Uint8Array> {
 
   take(): Uint8Array[] {
     const out = this.pos < this.chunk.length ? [this.chunk.subarray(this.pos)] : []
-    this.chunk = new Uint8Array(0)
+    this.chunk = EMPTY_BYTES
     this.pos = 0
     return out
   }

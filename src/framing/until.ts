@@ -47,16 +47,19 @@ export function until(
   const inclusive = options.inclusive ?? true
   const matches = matcher(terminator)
   return (source) =>
-    batched(untilBatches(source, matches, inclusive), () => ({
-      source,
-      step: (messages, out) => {
-        const at = messages.findIndex(matches)
-        const end = at < 0 ? messages.length : inclusive ? at + 1 : at
-        for (let i = 0; i < end; i++) out.push(messages[i])
-        return at >= 0
-      },
-      end: () => {},
-    }))
+    batched(
+      () => untilBatches(source, matches, inclusive),
+      () => ({
+        source,
+        step: (messages, out) => {
+          const at = messages.findIndex(matches)
+          const end = at < 0 ? messages.length : inclusive ? at + 1 : at
+          for (let i = 0; i < end; i++) out.push(messages[i])
+          return at >= 0
+        },
+        end: () => {},
+      }),
+    )
 }
 
 /** Passes batches through until one holds the terminator; ends upstream, then yields what precedes it. */

@@ -147,7 +147,7 @@ export class Connection
       else this.signal.addEventListener('abort', this.onSignalAbort, { once: true })
     }
 
-    this.source = batched(this.batches())
+    this.source = batched(() => this.batches())
     this.sink = (source) => this.write(source)
   }
 
