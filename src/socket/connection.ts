@@ -98,7 +98,10 @@ export class Connection
   /** The first error; once set, both halves fail with it. */
   private error: Error | undefined
   private closing = false
-  private closed = false
+  /** True once the socket has fully closed (the latch is the one record of it). */
+  private get closed(): boolean {
+    return this.closedLatch.opened
+  }
   /** Writes what the sink queued this tick; close() calls it so those bytes go out before our FIN. */
   private flushWrites: (() => void) | undefined
   private closeTimer: NodeJS.Timeout | undefined
@@ -434,11 +437,10 @@ export class Connection
   }
 
   private readonly onSocketClose = (): void => {
-    this.closed = true
+    this.closedLatch.open()
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
     this.signal?.removeEventListener('abort', this.onSignalAbort)
     this.wake()
-    this.closedLatch.open()
     this.onCloseCallback?.(this)
   }
 }

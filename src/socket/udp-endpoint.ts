@@ -100,7 +100,10 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
   private closing = false
   /** socket.close() was called: callbacks of sends still resolving their address may never run. */
   private handleClosing = false
-  private closed = false
+  /** True once the socket has fully closed (the latch is the one record of it). */
+  private get closed(): boolean {
+    return this.closedLatch.opened
+  }
   /** Opens once the socket has fully closed. */
   private readonly closedLatch = new Latch()
   /** The source's wait for a datagram, the close or an error. */
@@ -362,9 +365,8 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
   }
 
   private readonly onClose = (): void => {
-    this.closed = true
+    this.closedLatch.open()
     this.signal?.removeEventListener('abort', this.onSignalAbort)
     this.wake()
-    this.closedLatch.open()
   }
 }
