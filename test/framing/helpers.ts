@@ -129,38 +129,24 @@ function pipeEnd() {
   const queue: Array<Uint8Array | null> = []
   let wake: (() => void) | undefined
   let peer: { deliver: (chunk: Uint8Array | null) => void } | undefined
-  let markEnded!: () => void
-  const duplex: MemoryDuplex = {
-    sinkCalls: 0,
-    written: [],
-    ended: new Promise((resolve) => {
-      markEnded = resolve
-    }),
-    source: (async function* () {
-      for (;;) {
-        const chunk = queue.shift()
-        if (chunk === null) return
-        if (chunk !== undefined) {
-          yield chunk
-          continue
-        }
-        await new Promise<void>((resolve) => {
-          wake = resolve
-        })
+  const source = (async function* () {
+    for (;;) {
+      const chunk = queue.shift()
+      if (chunk === null) return
+      if (chunk !== undefined) {
+        yield chunk
+        continue
       }
-    })(),
-    sink: async (source) => {
-      duplex.sinkCalls++
-      if (duplex.sinkCalls > 1) throw new SinkInUseError()
-      for await (const chunk of source) {
-        const data = chunk instanceof Uint8Array ? chunk : chunk.subarray()
-        duplex.written.push(data)
-        peer?.deliver(data.slice())
-      }
-      peer?.deliver(null)
-      markEnded()
-    },
-  }
+      await new Promise<void>((resolve) => {
+        wake = resolve
+      })
+    }
+  })()
+  const duplex = recordingDuplex(
+    source,
+    (data) => peer?.deliver(data.slice()),
+    () => peer?.deliver(null),
+  )
   return {
     duplex,
     deliver(chunk: Uint8Array | null) {
@@ -177,6 +163,18 @@ function pipeEnd() {
  * A byte duplex whose source yields `chunks` and then ends; its sink records what it takes.
  */
 export function scriptedDuplex(chunks: Iterable<Uint8Array | Uint8ArrayList>): MemoryDuplex {
+  return recordingDuplex(toAsync(chunks))
+}
+
+/**
+ * A duplex over `source` whose sink may be called once and records each chunk it takes (passing it
+ * to `onChunk`), then calls `onEnd` and resolves `ended` when its source ends.
+ */
+function recordingDuplex(
+  source: AsyncGenerator<Uint8Array | Uint8ArrayList>,
+  onChunk?: (data: Uint8Array) => void,
+  onEnd?: () => void,
+): MemoryDuplex {
   let markEnded!: () => void
   const duplex: MemoryDuplex = {
     sinkCalls: 0,
@@ -184,12 +182,16 @@ export function scriptedDuplex(chunks: Iterable<Uint8Array | Uint8ArrayList>): M
     ended: new Promise((resolve) => {
       markEnded = resolve
     }),
-    source: toAsync(chunks),
-    sink: async (source) => {
+    source,
+    sink: async (input) => {
       duplex.sinkCalls++
       if (duplex.sinkCalls > 1) throw new SinkInUseError()
-      for await (const chunk of source)
-        duplex.written.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
+      for await (const chunk of input) {
+        const data = chunk instanceof Uint8Array ? chunk : chunk.subarray()
+        duplex.written.push(data)
+        onChunk?.(data)
+      }
+      onEnd?.()
       markEnded()
     },
   }
