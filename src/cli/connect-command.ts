@@ -63,11 +63,8 @@ export async function connectCommand(options: ConnectCommandOptions): Promise<nu
   // alive); the sink then flushes and half-closes, and the connection closes once the peer ends too.
   stopStdin.abort()
   await settled(sending, CLOSE_WAIT)
-  await settled(conn.close(), CLOSE_WAIT)
-  if (!conn.isClosed) {
-    debug('peer did not close in %d ms: aborting', CLOSE_WAIT)
-    conn.abort()
-  }
+  // close() destroys the socket if the peer has not ended its side within the timeout.
+  await conn.close({ timeout: CLOSE_WAIT })
   return status
 }
 
