@@ -158,8 +158,11 @@ const LE_SCALE = [1, 2 ** 8, 2 ** 16, 2 ** 24]
 export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
   private chunk: Uint8Array = EMPTY_BYTES
   private pos = 0
-  /** Raw bytes of the prefix being read or of the frame in progress, kept for `take()`. */
-  private readonly prefix = new Uint8Array(MAX_VARINT_BYTES)
+  /**
+   * Raw bytes of the prefix being read or of the frame in progress, kept for `take()`: at most 5
+   * bytes, held as one number (byte by byte, big-endian) so an idle decoder allocates nothing.
+   */
+  private prefixBytes = 0
   private prefixLength = 0
   private value = 0
   /** The payload of a frame spanning chunks, allocated at its announced size; `undefined` otherwise. */
@@ -195,9 +198,15 @@ export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
       if (this.filled < payload.length) return undefined
       this.payload = undefined
       this.prefixLength = 0
+      this.prefixBytes = 0
       return payload
     }
-    if (pos >= end) return undefined
+    if (pos >= end) {
+      // All consumed: let the chunk go, so an idle connection's decoder holds no buffer.
+      this.chunk = EMPTY_BYTES
+      this.pos = 0
+      return undefined
+    }
 
     // Read the prefix, one byte at a time (it may be split across chunks).
     const width = this.width
@@ -205,7 +214,7 @@ export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
     while (pos < end) {
       const byte = chunk[pos++] as number
       const index = this.prefixLength
-      this.prefix[index] = byte
+      this.prefixBytes = this.prefixBytes * 256 + byte
       this.prefixLength = index + 1
       if (width === 0) {
         this.value += (byte & 0x7f) * (VARINT_SCALE[index] as number)
@@ -237,6 +246,7 @@ export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
     if (end - pos >= length) {
       this.pos = pos + length
       this.prefixLength = 0
+      this.prefixBytes = 0
       return chunk.subarray(pos, pos + length)
     }
     const buffer = uninitialized(length)
@@ -263,14 +273,25 @@ export class LengthPrefixedDecoder implements FrameDecoder<Uint8Array> {
 
   take(): Uint8Array[] {
     const out: Uint8Array[] = []
-    if (this.prefixLength > 0) out.push(this.prefix.slice(0, this.prefixLength))
+    if (this.prefixLength > 0) out.push(prefixOf(this.prefixBytes, this.prefixLength))
     if (this.payload !== undefined) out.push(this.payload.subarray(0, this.filled))
     if (this.pos < this.chunk.length) out.push(this.chunk.subarray(this.pos))
     this.chunk = EMPTY_BYTES
     this.pos = 0
     this.prefixLength = 0
+    this.prefixBytes = 0
     this.value = 0
     this.payload = undefined
     return out
   }
+}
+
+/** The `length` bytes held big-endian in `bytes` (see `LengthPrefixedDecoder.prefixBytes`). */
+function prefixOf(bytes: number, length: number): Uint8Array {
+  const out = new Uint8Array(length)
+  for (let i = length - 1; i >= 0; i--) {
+    out[i] = bytes % 256
+    bytes = Math.floor(bytes / 256)
+  }
+  return out
 }
