@@ -41,6 +41,19 @@ export interface Stage<In, Out> {
   end(out: Out[]): void
 }
 
+/**
+ * Takes `source` whole when it is a `batched()` output nothing has read yet, so that its producer
+ * can be driven another way (a connection's sink runs its own source's data events directly).
+ * Returns false, taking nothing, otherwise.
+ */
+export function takeUntouched(source: unknown): boolean {
+  return source instanceof BatchedItems && source.takeWhole()
+}
+
+/** A stage of a chain whose item types vary from stage to stage. */
+// biome-ignore lint/suspicious/noExplicitAny: the chain mixes item types
+export type AnyStage = Stage<any, any>
+
 /** An async generator of items that also offers them in batches, and maybe its synchronous step. */
 export type Batched<T> = AsyncGenerator<T, void, undefined> & {
   [BATCHES](): AsyncGenerator<readonly T[], void, undefined>
@@ -65,22 +78,37 @@ export function batched<T>(
 
 const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
 
-/** The object `batched()` returns: an async generator of items, made on first use. */
-class BatchedItems<T> {
-  private readonly makeBatches: () => AsyncGenerator<readonly T[], void, undefined>
+/**
+ * The object `batched()` returns: an async generator of items, made on first use. Stages subclass it
+ * and override {@link openBatches} and {@link openStage} instead of passing closures, so that a
+ * pipeline built per connection holds plain objects only.
+ */
+export class BatchedItems<T> {
+  private readonly makeBatches: (() => AsyncGenerator<readonly T[], void, undefined>) | undefined
   // biome-ignore lint/suspicious/noExplicitAny: see Batched
   private readonly makeStage: (() => Stage<any, T>) | undefined
   private items: AsyncGenerator<T, void, undefined> | undefined
   /** Set once the output was taken as batches or as a stage, or finished before any read. */
   private taken = false
 
-  // biome-ignore lint/suspicious/noExplicitAny: see Batched
   constructor(
-    makeBatches: () => AsyncGenerator<readonly T[], void, undefined>,
+    makeBatches?: () => AsyncGenerator<readonly T[], void, undefined>,
+    // biome-ignore lint/suspicious/noExplicitAny: see Batched
     makeStage?: () => Stage<any, T>,
   ) {
     this.makeBatches = makeBatches
     this.makeStage = makeStage
+  }
+
+  /** Starts producing batches; called at most once. */
+  protected openBatches(): AsyncGenerator<readonly T[], void, undefined> {
+    return (this.makeBatches as () => AsyncGenerator<readonly T[], void, undefined>)()
+  }
+
+  /** The synchronous step to offer instead of batches, if any; called at most once. */
+  // biome-ignore lint/suspicious/noExplicitAny: see Batched
+  protected openStage(): Stage<any, T> | undefined {
+    return this.makeStage?.()
   }
 
   next(): Promise<IteratorResult<T, void>> {
@@ -110,14 +138,22 @@ class BatchedItems<T> {
   [BATCHES](): AsyncGenerator<readonly T[], void, undefined> {
     if (this.items !== undefined || this.taken) return singles(this as unknown as AsyncIterable<T>)
     this.taken = true
-    return this.makeBatches()
+    return this.openBatches()
   }
 
   // biome-ignore lint/suspicious/noExplicitAny: see Batched
   [STAGE](): Stage<any, T> | undefined {
-    if (this.makeStage === undefined || this.items !== undefined || this.taken) return undefined
+    if (this.items !== undefined || this.taken) return undefined
+    const stage = this.openStage()
+    if (stage !== undefined) this.taken = true
+    return stage
+  }
+
+  /** Marks the output as taken, if nothing was taken before; see {@link takeUntouched}. */
+  takeWhole(): boolean {
+    if (this.items !== undefined || this.taken) return false
     this.taken = true
-    return this.makeStage()
+    return true
   }
 
   private itemGenerator(): AsyncGenerator<T, void, undefined> {
@@ -125,7 +161,7 @@ class BatchedItems<T> {
       if (this.taken) {
         this.items = (async function* () {})()
       } else {
-        this.items = flatten(this.makeBatches())
+        this.items = flatten(this.openBatches())
       }
     }
     return this.items

@@ -8,7 +8,7 @@
 import type { Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { isUint8ArrayList } from 'uint8arraylist'
-import { batched, batchesOf } from '../batches.js'
+import { BatchedItems, batchesOf, type Stage } from '../batches.js'
 import { InvalidFrameError } from '../errors.js'
 
 /**
@@ -101,22 +101,42 @@ export interface FrameDecoder<T> {
 export function decodeWith<T>(
   createDecoder: () => FrameDecoder<T>,
 ): (source: Source<Uint8Array | Uint8ArrayList>) => AsyncGenerator<T> {
-  return (source) => {
-    const decoder = createDecoder()
-    return batched(
-      () => decodeBatches(decoder, source),
-      () => ({
-        source,
-        step: (chunks, out) => {
-          decodeInto(decoder, chunks, out)
-          return false
-        },
-        end: (out) => {
-          const last = decoder.end()
-          if (last !== undefined) out.push(last)
-        },
-      }),
-    )
+  return (source) => new Decoded(createDecoder(), source) as unknown as AsyncGenerator<T>
+}
+
+/** The output of a `decode` transform: frames, offered in batches and as a synchronous stage. */
+class Decoded<T> extends BatchedItems<T> {
+  constructor(
+    private readonly decoder: FrameDecoder<T>,
+    private readonly source: Source<Uint8Array | Uint8ArrayList>,
+  ) {
+    super()
+  }
+
+  protected override openBatches(): AsyncGenerator<readonly T[], void, undefined> {
+    return decodeBatches(this.decoder, this.source)
+  }
+
+  protected override openStage(): Stage<Uint8Array | Uint8ArrayList, T> {
+    return new DecodeStage(this.decoder, this.source)
+  }
+}
+
+/** `decode`'s synchronous step: every whole frame of a batch of chunks. */
+class DecodeStage<T> implements Stage<Uint8Array | Uint8ArrayList, T> {
+  constructor(
+    private readonly decoder: FrameDecoder<T>,
+    readonly source: Source<Uint8Array | Uint8ArrayList>,
+  ) {}
+
+  step(chunks: readonly (Uint8Array | Uint8ArrayList)[], out: T[]): boolean {
+    decodeInto(this.decoder, chunks, out)
+    return false
+  }
+
+  end(out: T[]): void {
+    const last = this.decoder.end()
+    if (last !== undefined) out.push(last)
   }
 }
 
@@ -167,17 +187,44 @@ export function encodeWith<T>(
   encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
 ): (source: Source<T>) => AsyncGenerator<Uint8Array | Uint8ArrayList> {
   return (source) =>
-    batched(
-      () => encodeBatches(encodeFrame, source),
-      () => ({
-        source,
-        step: (messages, out) => {
-          for (const message of messages) out.push(encodeFrame(message))
-          return false
-        },
-        end: () => {},
-      }),
-    )
+    new Encoded(encodeFrame, source) as unknown as AsyncGenerator<Uint8Array | Uint8ArrayList>
+}
+
+/** The output of an `encode` transform: frames, offered in batches and as a synchronous stage. */
+class Encoded<T> extends BatchedItems<Uint8Array | Uint8ArrayList> {
+  constructor(
+    private readonly encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
+    private readonly source: Source<T>,
+  ) {
+    super()
+  }
+
+  protected override openBatches(): AsyncGenerator<
+    readonly (Uint8Array | Uint8ArrayList)[],
+    void,
+    undefined
+  > {
+    return encodeBatches(this.encodeFrame, this.source)
+  }
+
+  protected override openStage(): Stage<T, Uint8Array | Uint8ArrayList> {
+    return new EncodeStage(this.encodeFrame, this.source)
+  }
+}
+
+/** `encode`'s synchronous step: each message of a batch as a frame. */
+class EncodeStage<T> implements Stage<T, Uint8Array | Uint8ArrayList> {
+  constructor(
+    private readonly encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
+    readonly source: Source<T>,
+  ) {}
+
+  step(messages: readonly T[], out: (Uint8Array | Uint8ArrayList)[]): boolean {
+    for (const message of messages) out.push(this.encodeFrame(message))
+    return false
+  }
+
+  end(): void {}
 }
 
 async function* encodeBatches<T>(

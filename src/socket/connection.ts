@@ -1,7 +1,15 @@
 import type { Socket } from 'node:net'
 import type { Duplex, Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { batched, batchesOf, offersBatches, runStages, takeStages } from '../batches.js'
+import {
+  type AnyStage,
+  BatchedItems,
+  batchesOf,
+  offersBatches,
+  runStages,
+  takeStages,
+  takeUntouched,
+} from '../batches.js'
 import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
@@ -76,14 +84,21 @@ export class Connection
   readonly sink: (source: Source<Chunk>) => Promise<void>
 
   /** The peer's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
-  readonly remoteAddress: SocketAddress
+  get remoteAddress(): SocketAddress {
+    // Made on first use: Node.js keeps what the constructor fetched even after the socket is gone.
+    this.remote ??= remoteAddressOf(this.socket, this.path)
+    return this.remote
+  }
 
   /** Our end's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
   readonly localAddress: SocketAddress
 
   private readonly socket: Socket
-  private readonly name: string
+  private readonly path: string | undefined
+  private remote: SocketAddress | undefined
   private readonly signal: AbortSignal | undefined
+  /** The listener on `signal`, when there is one. */
+  private signalListener: (() => void) | undefined
   private readonly onCloseCallback: ((conn: Connection) => void) | undefined
 
   /** Received chunks not yet pulled by the source's consumer. */
@@ -98,16 +113,14 @@ export class Connection
   /** The first error; once set, both halves fail with it. */
   private error: Error | undefined
   private closing = false
-  /** True once the socket has fully closed (the latch is the one record of it). */
-  private get closed(): boolean {
-    return this.closedLatch.opened
-  }
-  /** Writes what the sink queued this tick; close() calls it so those bytes go out before our FIN. */
-  private flushWrites: (() => void) | undefined
+  /** True once the socket has fully closed. */
+  private closed = false
+  /** What the loop sink queued this tick; close() flushes it so those bytes go out before our FIN. */
+  private writeBatch: WriteBatch | undefined
   private closeTimer: NodeJS.Timeout | undefined
   private closeDeadline = 0
-  /** Opens once the socket has fully closed. */
-  private readonly closedLatch = new Latch()
+  /** Opens once the socket has fully closed; made when someone first waits for that. */
+  private closedLatch: Latch | undefined
   /** The source's pending read, settled by data, the end or an error. */
   private pendingRead:
     | {
@@ -115,30 +128,36 @@ export class Connection
         reject: (err: unknown) => void
       }
     | undefined
-  /** The sink's wait for 'drain' or an error. */
-  private readonly writer = new Wakeup()
+  /** The loop sink's wait for 'drain' or an error; made when it first waits. */
+  private writer: Wakeup | undefined
+  /** The sink, while it runs its stages straight from this connection's own data events. */
+  private direct: DirectRun | undefined
 
   /** @internal Use {@link connect} or a server's `for await` loop to get a connection. */
   constructor(socket: Socket, init: ConnectionInit = {}) {
     this.socket = socket
-    this.remoteAddress = remoteAddressOf(socket, init.path)
+    this.path = init.path
+    // Fetched now, while the socket is open (see remoteAddress).
+    void socket.remotePort
     this.localAddress = localAddressOf(socket, init.path)
-    this.name = formatAddress(this.remoteAddress)
     this.signal = init.signal
     this.onCloseCallback = init.onClose
+    ;(socket as OwnedSocket)[OWNER] = this
 
     // Paused before 'data' is listened to, so nothing flows until the source is pulled; Node.js
     // still reads up to `readableHighWaterMark` into its own buffer, then stops reading
     // (https://nodejs.org/docs/latest-v20.x/api/stream.html#two-reading-modes).
+    // The listeners are shared by every connection (each finds its own through the socket): no
+    // closures per connection.
     socket.pause()
-    socket.on('data', this.onData)
+    socket.on('data', Connection.listeners.data)
     // 'end' is the peer's FIN. The socket must be created with `allowHalfOpen: true`, or Node.js
     // would end our side too.
-    socket.on('end', this.onEnd)
-    socket.on('error', this.onError)
+    socket.on('end', Connection.listeners.end)
+    socket.on('error', Connection.listeners.error)
     // 'close' comes once, after the handle is closed, with or without an error before it.
-    socket.on('close', this.onSocketClose)
-    socket.on('drain', this.onDrain)
+    socket.on('close', Connection.listeners.close)
+    socket.on('drain', Connection.listeners.drain)
     if (init.idleTimeout !== undefined && init.idleTimeout > 0) {
       // Node.js refreshes this one timer on every read and write: no per-chunk timer of ours.
       socket.setTimeout(init.idleTimeout, () => {
@@ -146,11 +165,13 @@ export class Connection
       })
     }
     if (this.signal !== undefined) {
-      if (this.signal.aborted) queueMicrotask(this.onSignalAbort)
-      else this.signal.addEventListener('abort', this.onSignalAbort, { once: true })
+      const listener = (): void => this.onSignalAbort()
+      this.signalListener = listener
+      if (this.signal.aborted) queueMicrotask(listener)
+      else this.signal.addEventListener('abort', listener, { once: true })
     }
 
-    this.source = batched(() => this.batches())
+    this.source = new ConnectionSource(this) as unknown as AsyncGenerator<Uint8Array, void, undefined>
     this.sink = (source) => this.write(source)
   }
 
@@ -175,7 +196,7 @@ export class Connection
    * rejects with `SocketClosedError`.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    if (this.closed || this.socket.destroyed) return this.closedLatch.wait()
+    if (this.closed || this.socket.destroyed) return this.whenClosed()
     const timeout = options.timeout ?? CLOSE_TIMEOUT
     if (!Number.isFinite(timeout) || timeout < 0) {
       throw new RangeError(`close(): timeout must be a number of milliseconds >= 0, got ${timeout}`)
@@ -183,7 +204,7 @@ export class Connection
     if (!this.closing) {
       this.closing = true
       if (this.sourceState !== 'reading') this.discard()
-      this.flushWrites?.()
+      this.writeBatch?.flush()
       if (!this.socket.writableEnded) this.socket.end()
       this.wake()
     }
@@ -193,7 +214,19 @@ export class Connection
       this.closeDeadline = deadline
       this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
     }
+    return this.whenClosed()
+  }
+
+  /** Resolves once the socket has fully closed. */
+  private whenClosed(): Promise<void> {
+    if (this.closed) return Promise.resolve()
+    this.closedLatch ??= new Latch()
     return this.closedLatch.wait()
+  }
+
+  /** The peer's address as messages name it. */
+  private get name(): string {
+    return formatAddress(this.remoteAddress)
   }
 
   /**
@@ -219,7 +252,8 @@ export class Connection
    * rather than an async generator so that arriving data settles the pending read directly: one
    * promise per read, no generator to resume.
    */
-  private batches(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
+  /** @internal See {@link ConnectionSource}. */
+  batches(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
     const iterator: AsyncGenerator<readonly Uint8Array[], void, undefined> = {
       next: () => this.nextBatch(),
       return: () => {
@@ -289,6 +323,10 @@ export class Connection
 
   /** Settles a pending read once data, the end or an error is there. */
   private wakeReader(): void {
+    if (this.direct !== undefined) {
+      this.pumpDirect()
+      return
+    }
     const pending = this.pendingRead
     if (pending === undefined) return
     // Taken off first: settledRead() may finish the source, which resolves a pending read as done.
@@ -319,16 +357,120 @@ export class Connection
     }
   }
 
-  private async write(source: Source<Chunk>): Promise<void> {
+  private write(source: Source<Chunk>): Promise<void> {
     if (this.sinkState !== 'idle')
-      throw new SinkInUseError(`sink() was already called on connection with ${this.name}`)
+      return Promise.reject(new SinkInUseError(`sink() was already called on connection with ${this.name}`))
     this.sinkState = 'writing'
+    const { root, stages } = takeStages(source)
+    if (
+      root === this.source &&
+      this.sourceState === 'idle' &&
+      !this.closing &&
+      !this.discarding &&
+      this.error === undefined &&
+      takeUntouched(root)
+    ) {
+      return this.writeDirect(stages)
+    }
+    return this.writeLoop(source, root, stages)
+  }
+
+  /**
+   * The sink of `pipe(conn, ...stages, conn)`: its source is this connection's own source, through
+   * it-socket stages only (or none). Then no loop has to wait on a read: each chunk is run through
+   * the stages and written from the 'data' event that brought it, so an echo costs no promise, and an
+   * idle connection holds no suspended read, generator or pipeline, only this record. Backpressure
+   * pauses reading until 'drain'. Same results and errors as {@link writeLoop}.
+   */
+  private writeDirect(stages: AnyStage[]): Promise<void> {
+    this.sourceState = 'reading'
+    return new Promise<void>((resolve, reject) => {
+      this.direct = {
+        stages,
+        batch: new WriteBatch(this.socket),
+        resolve,
+        reject,
+        waitingDrain: false,
+        ending: false,
+      }
+      this.pumpDirect()
+    })
+  }
+
+  /** Runs what is queued, the end or the error through the direct sink, or resumes reading. */
+  private pumpDirect(): void {
+    const d = this.direct
+    if (d === undefined || d.ending) return
+    if (d.waitingDrain && this.error === undefined && !this.closed) return
+    const settled = this.settledRead()
+    if (settled === undefined) {
+      if (this.socket.isPaused()) this.socket.resume()
+    } else if ('error' in settled) this.failDirect(d, settled.error)
+    else if (settled.done === true) this.endDirect(d, runStages(d.stages, undefined))
+    else this.stepDirect(d, settled.value)
+  }
+
+  /** One batch of received chunks through the direct sink's stages and out. */
+  private stepDirect(d: DirectRun, chunks: readonly Uint8Array[]): void {
+    if (this.error !== undefined || this.closed || this.closing) {
+      this.failDirect(
+        d,
+        this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
+      )
+      return
+    }
+    const run = runStages(d.stages, chunks)
+    d.batch.writeAll(run.out as readonly Chunk[])
+    if (run.error !== undefined) this.failDirect(d, run.error.error)
+    else if (run.ended) {
+      this.sourceDone() // a stage such as until() finished: stop reading
+      this.endDirect(d, undefined)
+    } else if (this.socket.writableNeedDrain) {
+      d.waitingDrain = true
+      this.socket.pause()
+    } else if (this.socket.isPaused()) this.socket.resume()
+  }
+
+  /** The direct sink's input ended: write the stages' last output, then half-close. */
+  private endDirect(d: DirectRun, last: ReturnType<typeof runStages> | undefined): void {
+    d.ending = true
+    if (last !== undefined) {
+      d.batch.writeAll(last.out as readonly Chunk[])
+      if (last.error !== undefined) {
+        this.failDirect(d, last.error.error)
+        return
+      }
+    }
+    if (this.error !== undefined) {
+      this.failDirect(d, this.error)
+      return
+    }
+    this.socket.end((err?: Error | null) => {
+      if (err != null) this.failDirect(d, err)
+      else {
+        this.sinkDone()
+        d.resolve()
+      }
+    })
+  }
+
+  /** The direct sink failed: as {@link writeLoop}'s catch, settles the sink with the right error. */
+  private failDirect(d: DirectRun, err: unknown): void {
+    if (this.direct !== d) return
+    this.direct = undefined // sinkError() may abort, which wakes the reader: not us any more
+    const error = this.sinkError(err)
+    if (this.sourceState !== 'done') this.sourceDone()
+    this.sinkDone()
+    d.reject(error)
+  }
+
+  /** The loop sink: reads `source` (or the root of its stages) and writes what it yields. */
+  private async writeLoop(source: Source<Chunk>, root: Source<unknown>, stages: AnyStage[]): Promise<void> {
     const socket = this.socket
     try {
       this.assertWritable()
       const batch = new WriteBatch(socket)
-      this.flushWrites = batch.flush
-      const { root, stages } = takeStages(source)
+      this.writeBatch = batch
       if (stages.length > 0 || offersBatches(root)) {
         // it-socket stages up to here (decode, encode, until): run their synchronous steps inline
         // on each batch the root has ready, so a message crosses one await, not one per stage.
@@ -364,23 +506,38 @@ export class Connection
         socket.end((err?: Error | null) => (err == null ? resolve() : reject(err)))
       })
     } catch (err) {
-      if (this.error !== undefined) throw this.error
-      if (err instanceof SocketClosedError) throw err
-      if (this.closed)
-        throw new SocketClosedError(`Cannot write: connection with ${this.name} is closed`, { cause: err })
-      // The source threw (or end() failed): the connection cannot be trusted to carry whole data.
-      const error = err instanceof Error ? err : new Error(String(err))
-      this.abort(error)
-      throw error
+      throw this.sinkError(err)
     } finally {
-      this.sinkState = 'done'
-      if (this.sourceState === 'done' && !this.readEnded) void this.close()
+      this.sinkDone()
     }
+  }
+
+  /**
+   * The error a failed sink rejects with: the connection's own error, `SocketClosedError` once
+   * closed, or else what the source threw, after aborting the connection (it cannot be trusted to
+   * carry whole data any more).
+   */
+  private sinkError(err: unknown): unknown {
+    if (this.error !== undefined) return this.error
+    if (err instanceof SocketClosedError) return err
+    if (this.closed)
+      return new SocketClosedError(`Cannot write: connection with ${this.name} is closed`, { cause: err })
+    const error = err instanceof Error ? err : new Error(String(err))
+    this.abort(error)
+    return error
+  }
+
+  /** The sink has finished; once the source was left early too, close. */
+  private sinkDone(): void {
+    this.direct = undefined
+    this.sinkState = 'done'
+    if (this.sourceState === 'done' && !this.readEnded) void this.close()
   }
 
   /** Writes what is batched, then waits until Node's write buffer drains (or the socket fails). */
   private async drained(batch: WriteBatch): Promise<void> {
     batch.flush()
+    this.writer ??= new Wakeup()
     await this.writer.wait()
     this.assertWritable()
   }
@@ -403,32 +560,42 @@ export class Connection
 
   private wake(): void {
     this.wakeReader()
-    this.writer.wake()
+    this.writer?.wake()
   }
 
-  private readonly onData = (chunk: Buffer): void => {
+  private onData(chunk: Buffer): void {
     if (this.discarding) return
+    const d = this.direct
+    if (d !== undefined && !d.ending && !d.waitingDrain && this.queue.length === 0) {
+      this.stepDirect(d, [chunk])
+      return
+    }
     this.queue.push(chunk)
     this.queuedBytes += chunk.byteLength
     if (this.queuedBytes >= SOURCE_HIGH_WATER_MARK) this.socket.pause()
     this.wakeReader()
   }
 
-  private readonly onEnd = (): void => {
+  private onEnd(): void {
     this.readEnded = true
     this.wake()
   }
 
-  private readonly onDrain = (): void => {
-    this.writer.wake()
+  private onDrain(): void {
+    this.writer?.wake()
+    const d = this.direct
+    if (d?.waitingDrain === true) {
+      d.waitingDrain = false
+      this.pumpDirect()
+    }
   }
 
-  private readonly onError = (err: Error): void => {
+  private onError(err: Error): void {
     this.error ??= translateError(err, 'connection with', this.name)
     this.wake()
   }
 
-  private readonly onSignalAbort = (): void => {
+  private onSignalAbort(): void {
     this.abort(
       new AbortError(`Connection with ${this.name} was aborted by its signal`, {
         cause: this.signal?.reason,
@@ -436,11 +603,65 @@ export class Connection
     )
   }
 
-  private readonly onSocketClose = (): void => {
-    this.closedLatch.open()
+  private onSocketClose(): void {
+    this.closed = true
+    this.closedLatch?.open()
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
-    this.signal?.removeEventListener('abort', this.onSignalAbort)
+    if (this.signalListener !== undefined) this.signal?.removeEventListener('abort', this.signalListener)
     this.wake()
     this.onCloseCallback?.(this)
   }
+
+  /** The socket's event listeners, shared by every connection; in each, `this` is the socket. */
+  private static readonly listeners = {
+    data(this: OwnedSocket, chunk: Buffer): void {
+      this[OWNER].onData(chunk)
+    },
+    end(this: OwnedSocket): void {
+      this[OWNER].onEnd()
+    },
+    drain(this: OwnedSocket): void {
+      this[OWNER].onDrain()
+    },
+    error(this: OwnedSocket, err: Error): void {
+      this[OWNER].onError(err)
+    },
+    close(this: OwnedSocket): void {
+      this[OWNER].onSocketClose()
+    },
+  }
+}
+
+/** Where a socket's shared listeners find the connection it belongs to. */
+const OWNER: unique symbol = Symbol('it-socket.connection')
+
+/** A socket that belongs to a {@link Connection}. */
+interface OwnedSocket extends Socket {
+  [OWNER]: Connection
+}
+
+/**
+ * A connection's `source`: its chunks, read in batches or one by one (see `batched()`), or taken whole
+ * by its own sink (`pipe(conn, ...stages, conn)`), which then runs straight from the socket's events.
+ */
+class ConnectionSource extends BatchedItems<Uint8Array> {
+  constructor(private readonly conn: Connection) {
+    super()
+  }
+
+  protected override openBatches(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
+    return this.conn.batches()
+  }
+}
+
+/** The state of a connection's direct sink (see `Connection.writeDirect`). */
+interface DirectRun {
+  readonly stages: AnyStage[]
+  readonly batch: WriteBatch
+  readonly resolve: () => void
+  readonly reject: (err: unknown) => void
+  /** Reading is paused until Node's write buffer drains. */
+  waitingDrain: boolean
+  /** The input has ended (or a stage finished): only the half-close is left. */
+  ending: boolean
 }

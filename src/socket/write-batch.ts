@@ -48,7 +48,7 @@ export class WriteBatch {
     if (this.runBuffer === undefined && !this.corked) {
       this.corked = true
       this.socket.cork()
-      process.nextTick(this.flush)
+      process.nextTick(flushBatch, this)
     }
     this.append(chunk)
   }
@@ -73,7 +73,7 @@ export class WriteBatch {
   }
 
   /** Writes what is queued and uncorks: the OS gets it in one `writev`. Called at the end of each tick. */
-  readonly flush = (): void => {
+  flush(): void {
     if (this.runBuffer !== undefined) this.writeRun()
     if (this.corked) {
       this.corked = false
@@ -90,4 +90,8 @@ export class WriteBatch {
     this.runBuffer = undefined
     this.runFirst = undefined
   }
+}
+
+function flushBatch(batch: WriteBatch): void {
+  batch.flush()
 }

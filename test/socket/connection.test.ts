@@ -5,12 +5,16 @@ import {
   type Connection,
   ConnectionResetError,
   connect,
+  FrameTooLongError,
+  lengthPrefixed,
+  lines,
   listen,
   pipe,
   type Server,
   SinkInUseError,
   SocketClosedError,
   TimeoutError,
+  until as untilMessage,
 } from 'it-socket'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { collectBytes, decoder, encoder, pseudoRandomBytes, repeatChunk, sha256 } from '../helpers/bytes.js'
@@ -371,5 +375,86 @@ describe('Connection', () => {
     await sending
     expect(received).toBe(total)
     await conn.close()
+  })
+
+  describe("pipe(conn, ...stages, conn): the sink runs from the socket's own events", () => {
+    it('a peer that stops reading pauses the echo with bounded memory; everything arrives once it reads', async () => {
+      const { SOURCE_HIGH_WATER_MARK, SOCKET_HIGH_WATER_MARK } = await import('it-socket')
+      const { peer, conn } = await rawPair()
+      const lp = lengthPrefixed()
+      const echoing = pipe(conn, lp.decode, lp.encode, conn)
+      // 2,048 frames of 32 KiB (64 MiB), varint prefix 0x80 0x80 0x02.
+      const payload = pseudoRandomBytes(32 * 1024, 3)
+      const frame = Buffer.concat([Buffer.from([0x80, 0x80, 0x02]), payload])
+      const count = 2048
+      let handedToKernel = 0
+      let stalled = false
+      const sending = (async () => {
+        for (let i = 0; i < count; i++) {
+          handedToKernel += frame.byteLength
+          if (!peer.write(frame)) {
+            stalled = true
+            await once(peer, 'drain')
+            stalled = false
+          }
+        }
+        peer.end()
+      })()
+      let last = -1
+      while (last !== handedToKernel) {
+        last = handedToKernel
+        await until(() => stalled, 10_000, 'the peer to block')
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      // The peer is blocked for good: the server stopped reading because its own writes back up.
+      expect(handedToKernel).toBeLessThan(count * frame.byteLength)
+      expect(conn.readableLength).toBeLessThanOrEqual(
+        SOURCE_HIGH_WATER_MARK + SOCKET_HIGH_WATER_MARK + 64 * 1024,
+      )
+      const echoed = readAll(peer)
+      await sending
+      const bytes = await echoed
+      expect(bytes.byteLength).toBe(count * frame.byteLength)
+      expect(sha256([bytes])).toBe(sha256(Array.from({ length: count }, () => frame)))
+      await echoing
+      await conn.close()
+    })
+
+    it('until() ends the echo at the terminator: our side half-closes and later bytes are not echoed', async () => {
+      const { peer, conn } = await rawPair()
+      const l = lines()
+      const echoing = pipe(conn, l.decode, untilMessage('bye'), l.encode, conn)
+      peer.write('one\ntwo\nbye\nafter\n')
+      const echoed = await readAll(peer) // ends at our FIN
+      expect(echoed.toString()).toBe('one\ntwo\nbye\n')
+      await echoing
+      peer.end()
+      await conn.close()
+    })
+
+    it('a bad frame rejects the sink and aborts the connection, after the frames before it were echoed', async () => {
+      const { peer, conn } = await rawPair()
+      const lp = lengthPrefixed({ maxLength: 100 })
+      const echoing = pipe(conn, lp.decode, lp.encode, conn)
+      const received = readAll(peer).catch(() => Buffer.alloc(0))
+      const firstReply = once(peer, 'data')
+      peer.write(Buffer.from([2, 0x68, 0x69]))
+      expect(Buffer.from((await firstReply)[0] as Buffer).toString('latin1')).toBe('\x02hi')
+      peer.write(Buffer.from([0xc8, 0x01])) // announces 200 bytes
+      await expect(echoing).rejects.toBeInstanceOf(FrameTooLongError)
+      await received
+      await until(() => conn.isClosed, 5_000, 'the connection to close')
+    })
+
+    it("the peer's FIN ends the stages and half-closes our side; the source is not read twice", async () => {
+      const { peer, conn } = await rawPair()
+      const l = lines()
+      const echoing = pipe(conn, l.decode, l.encode, conn)
+      peer.end('a\nb\n')
+      expect((await readAll(peer)).toString()).toBe('a\nb\n')
+      await echoing
+      await expect(collectBytes(conn.source)).resolves.toHaveLength(0)
+      await conn.close()
+    })
   })
 })
