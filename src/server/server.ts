@@ -124,14 +124,9 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
    */
   async serve(handler: ConnectionHandler, options: ServeOptions = {}): Promise<void> {
     if (typeof handler !== 'function') throw new TypeError('serve(): handler must be a function')
-    const onError = options.onError ?? this.settings.onError
-    const running = new Set<Promise<void>>()
-    for await (const conn of this) {
-      const task = runHandler(conn, handler, onError)
-      running.add(task)
-      void task.then(() => running.delete(task))
-    }
-    await Promise.all(running)
+    const handlers = new Handlers(handler, options.onError ?? this.settings.onError)
+    for await (const conn of this) handlers.run(conn)
+    await handlers.settled()
   }
 
   /**
@@ -247,22 +242,62 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
   }
 }
 
-async function runHandler(
-  conn: Connection,
-  handler: ConnectionHandler,
-  onError: ErrorReporter,
-): Promise<void> {
-  try {
-    await handler(conn)
-  } catch (err) {
-    const error = err instanceof Error ? err : new Error(String(err))
+/**
+ * The handlers `serve()` runs: each settles by closing its connection (aborting it, and reporting the
+ * error, when the handler failed). Kept lean because an idle served connection holds one: no async
+ * function frame or promise per connection beyond the handler's own, one continuation, and a count.
+ */
+class Handlers {
+  private running = 0
+  private onSettled: (() => void) | undefined
+
+  constructor(
+    private readonly handler: ConnectionHandler,
+    private readonly onError: ErrorReporter,
+  ) {}
+
+  /** Starts the handler on `conn`. */
+  run(conn: Connection): void {
+    this.running++
+    let result: void | Promise<void>
     try {
-      onError(error, conn)
-    } catch {
-      // ignore: see Server.report
+      result = this.handler(conn)
+    } catch (err) {
+      this.finish(conn, err, true)
+      return
     }
-    conn.abort(error)
-  } finally {
-    await conn.close()
+    if (isThenable(result)) {
+      result.then(
+        () => this.finish(conn, undefined, false),
+        (err: unknown) => this.finish(conn, err, true),
+      )
+    } else this.finish(conn, undefined, false)
   }
+
+  /** Resolves once no handler runs. */
+  settled(): Promise<void> {
+    if (this.running === 0) return Promise.resolve()
+    return new Promise<void>((resolve) => {
+      this.onSettled = resolve
+    })
+  }
+
+  private finish(conn: Connection, err: unknown, failed: boolean): void {
+    if (failed) {
+      const error = err instanceof Error ? err : new Error(String(err))
+      try {
+        this.onError(error, conn)
+      } catch {
+        // ignore: see Server.report
+      }
+      conn.abort(error)
+    }
+    void conn.close().then(() => {
+      if (--this.running === 0) this.onSettled?.()
+    })
+  }
+}
+
+function isThenable(value: unknown): value is PromiseLike<void> {
+  return typeof (value as PromiseLike<void> | undefined)?.then === 'function'
 }
