@@ -1,5 +1,6 @@
 import type { Sink, Source } from 'it-stream-types'
 import { isUint8ArrayList, Uint8ArrayList } from 'uint8arraylist'
+import { batchesOf } from '../batches.js'
 import { AbortError, SinkInUseError, UnexpectedEndError } from '../errors.js'
 import type { Codec, FrameDecoder } from './codec.js'
 import { Outbox } from './outbox.js'
@@ -92,15 +93,15 @@ class FramedDuplex<T> implements Framed<T> {
   private sinkActive = false
   private unwrapped = false
 
-  private input:
-    | Iterator<Uint8Array | Uint8ArrayList>
-    | AsyncIterator<Uint8Array | Uint8ArrayList>
-    | undefined
+  /** The underlying source, read in batches (its own when it offers them: see `src/batches.ts`). */
+  private input: AsyncIterator<readonly (Uint8Array | Uint8ArrayList)[]> | undefined
+  /** The same, item by item, for codecs without a decoder and for `unwrap()`. */
+  private itemInput: AsyncGenerator<Uint8Array | Uint8ArrayList> | undefined
   private readonly decoder: FrameDecoder<T> | undefined
   /** For codecs without `createDecoder`: their `decode` over the input. */
   private fallback: AsyncIterator<T> | undefined
-  /** The buffers of a `Uint8ArrayList` chunk not yet given to the decoder. */
-  private listBufs: Uint8Array[] = []
+  /** The buffers of the last batch not yet given to the decoder. */
+  private listBufs: readonly Uint8Array[] = []
   private listIndex = 0
   private eof = false
   private failure: { error: unknown } | undefined
@@ -270,15 +271,19 @@ class FramedDuplex<T> implements Framed<T> {
     this.sinkStarted = started
   }
 
-  private openInput(): Iterator<Uint8Array | Uint8ArrayList> | AsyncIterator<Uint8Array | Uint8ArrayList> {
-    if (this.input === undefined) {
-      const source = this.duplex.source
-      this.input =
-        Symbol.asyncIterator in source
-          ? source[Symbol.asyncIterator]()
-          : (source as Iterable<Uint8Array>)[Symbol.iterator]()
-    }
+  /**
+   * The underlying source's batches: a connection hands over every chunk it has queued at once, so a
+   * read waits on the socket directly, with no generator between.
+   */
+  private openBatches(): AsyncIterator<readonly (Uint8Array | Uint8ArrayList)[]> {
+    this.input ??= batchesOf(this.duplex.source)[Symbol.asyncIterator]()
     return this.input
+  }
+
+  /** The underlying source item by item (read through the same batches). */
+  private openInput(): AsyncIterator<Uint8Array | Uint8ArrayList> {
+    this.itemInput ??= itemsOf(this.openBatches())
+    return this.itemInput
   }
 
   /** The next message: from the decoder if it has one, else after reading more. */
@@ -298,19 +303,14 @@ class FramedDuplex<T> implements Framed<T> {
           continue
         }
         if (this.eof) return DONE
-        const result = await this.openInput().next()
+        const result = await this.openBatches().next()
         if (result.done === true) {
           this.eof = true
           const last = decoder.end()
           return last === undefined ? DONE : { done: false, value: last }
         }
-        const chunk = result.value
-        if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
-          decoder.push(chunk)
-        } else {
-          this.listBufs = [...chunk]
-          this.listIndex = 0
-        }
+        this.listBufs = buffersOf(result.value)
+        this.listIndex = 0
       }
     } catch (err) {
       this.failure = { error: err }
@@ -347,6 +347,26 @@ async function encodeOne<T>(codec: Codec<T>, message: T): Promise<Uint8Array | U
   const chunks: Array<Uint8Array | Uint8ArrayList> = []
   for await (const chunk of codec.encode([message])) chunks.push(chunk)
   return chunks.length === 1 ? (chunks[0] as Uint8Array | Uint8ArrayList) : new Uint8ArrayList(...chunks)
+}
+
+/** The buffers of a batch of chunks, lists taken apart (the batch itself when it holds no list). */
+function buffersOf(batch: readonly (Uint8Array | Uint8ArrayList)[]): readonly Uint8Array[] {
+  if (batch.every((chunk) => chunk instanceof Uint8Array)) return batch as readonly Uint8Array[]
+  const buffers: Uint8Array[] = []
+  for (const chunk of batch) {
+    if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) buffers.push(chunk)
+    else for (const buf of chunk) buffers.push(buf)
+  }
+  return buffers
+}
+
+/** The items of an iterator of batches, in order. */
+async function* itemsOf<T>(batches: AsyncIterator<readonly T[]>): AsyncGenerator<T> {
+  for (;;) {
+    const result = await batches.next()
+    if (result.done === true) return
+    yield* result.value
+  }
 }
 
 /** An async iterable over an iterator, that leaves the iterator open when the loop stops early. */
