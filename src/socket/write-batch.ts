@@ -10,8 +10,9 @@ const MAX_RUN = 256 * 1024
  * @internal Gathers what a sink writes within one tick into as few `socket.write()` calls as
  * possible, without copying: chunks that lie back to back in one `ArrayBuffer` (as frames an encoder
  * carves one after another from a slab do) are merged into one view, and the rest are written under
- * `cork()` so the tick's writes leave in one `writev`. Node.js's per-write bookkeeping (an object, a
- * Buffer conversion, a callback slot) is then paid per run, not per message.
+ * `cork()` so the tick's writes leave in one `writev` (a lone run is written uncorked). Node.js's
+ * per-write bookkeeping (an object, a Buffer conversion, a callback slot) is then paid per run, not
+ * per message.
  */
 export class WriteBatch {
   private readonly socket: Socket
@@ -21,6 +22,8 @@ export class WriteBatch {
   /** The run's first chunk, written as it is when the run is only that chunk. */
   private runFirst: Uint8Array | undefined
   private corked = false
+  /** A flush is queued for the end of this tick. */
+  private scheduled = false
 
   constructor(socket: Socket) {
     this.socket = socket
@@ -32,28 +35,29 @@ export class WriteBatch {
    * trip saves a `process.nextTick` hop).
    */
   writeAll(chunks: readonly (Uint8Array | Iterable<Uint8Array>)[]): void {
-    const socket = this.socket
-    socket.cork()
     for (const chunk of chunks) {
       if (chunk instanceof Uint8Array) this.append(chunk)
       else for (const buf of chunk) this.append(buf)
     }
-    if (this.runBuffer !== undefined) this.writeRun()
-    socket.uncork()
+    this.flush()
   }
 
   /** Queues `chunk` for this tick's write; it must not be modified until then. */
   add(chunk: Uint8Array): void {
     if (chunk.byteLength === 0) return
-    if (this.runBuffer === undefined && !this.corked) {
-      this.corked = true
-      this.socket.cork()
+    if (!this.scheduled) {
+      this.scheduled = true
       process.nextTick(flushBatch, this)
     }
     this.append(chunk)
   }
 
-  /** Extends the current run with `chunk` when it lies right after it, else writes the run and starts anew. */
+  /**
+   * Extends the current run with `chunk` when it lies right after it, else writes the run and starts
+   * anew. The socket is corked only once a second run starts: a single write goes out uncorked, so
+   * that when the kernel takes it at once Node.js reports no backpressure (a corked write always
+   * raises `writableNeedDrain` past the high-water mark, and the sink would wait for a 'drain').
+   */
   private append(chunk: Uint8Array): void {
     const length = chunk.byteLength
     if (length === 0) return
@@ -65,7 +69,13 @@ export class WriteBatch {
       this.runEnd += length
       return
     }
-    if (this.runBuffer !== undefined) this.writeRun()
+    if (this.runBuffer !== undefined) {
+      if (!this.corked) {
+        this.corked = true
+        this.socket.cork()
+      }
+      this.writeRun()
+    }
     this.runBuffer = chunk.buffer
     this.runStart = chunk.byteOffset
     this.runEnd = chunk.byteOffset + length
@@ -74,6 +84,7 @@ export class WriteBatch {
 
   /** Writes what is queued and uncorks: the OS gets it in one `writev`. Called at the end of each tick. */
   flush(): void {
+    this.scheduled = false
     if (this.runBuffer !== undefined) this.writeRun()
     if (this.corked) {
       this.corked = false
