@@ -50,6 +50,45 @@ export function takeUntouched(source: unknown): boolean {
   return source instanceof BatchedItems && source.takeWhole()
 }
 
+/**
+ * The method under which a source offers to push its batches instead of being pulled: a consumer
+ * that can take a batch synchronously (a connection's sink) calls it once with a {@link PushTarget};
+ * the source then hands over what it has as soon as it has it, with no loop awaiting it in between.
+ * It returns how to resume the source after the target held it back. Call it through
+ * {@link takePush}, which first makes sure nothing read the source another way.
+ */
+export const PUSH: unique symbol = Symbol.for('it-socket.push')
+
+/** Where a pushing source delivers (see {@link PUSH}). */
+export interface PushTarget<T> {
+  /** Takes a batch; false when the source must hold further batches until it is resumed. */
+  push(batch: readonly T[]): boolean
+  /** The source ended. */
+  end(): void
+  /** The source failed with `err`. */
+  fail(err: unknown): void
+}
+
+/** How a consumer resumes a pushing source that it held back. */
+export interface PushControl {
+  resume(): void
+}
+
+/** A source that can push (see {@link PUSH}). */
+export interface Pushable<T> {
+  [PUSH](target: PushTarget<T>): PushControl
+}
+
+/**
+ * Takes `source` for pushing when it offers it and nothing has read it: returns the function that
+ * starts the push, or `undefined` (taking nothing).
+ */
+export function takePush<T>(source: Source<T>): ((target: PushTarget<T>) => PushControl) | undefined {
+  const offer = (source as Partial<Pushable<T>>)[PUSH]
+  if (typeof offer !== 'function' || !takeUntouched(source)) return undefined
+  return (target) => offer.call(source, target)
+}
+
 /** A stage of a chain whose item types vary from stage to stage. */
 // biome-ignore lint/suspicious/noExplicitAny: the chain mixes item types
 export type AnyStage = Stage<any, any>

@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from 'uint8arraylist'
-import { batched } from '../batches.js'
+import { BatchedItems, PUSH, type PushControl, type PushTarget } from '../batches.js'
 import { AbortError, SocketClosedError } from '../errors.js'
 
 /** A queued message whose writer passed a signal: it can be withdrawn until taken. */
@@ -33,7 +33,7 @@ interface Batch {
  * A write with a signal gets its own promise and can be withdrawn until taken (messages are taken
  * whole, so withdrawing one never breaks the framing).
  */
-export class Outbox {
+export class Outbox implements PushControl {
   private items: Item[] = []
   private head = 0
   /** Items ever queued, and ever taken (or withdrawn): positions that outlive `items` resets. */
@@ -51,6 +51,12 @@ export class Outbox {
   private failure: { error: unknown } | undefined
   private wake: (() => void) | undefined
   private roomWaiters: Array<{ resolve: () => void; reject: (err: unknown) => void }> = []
+  /** The sink this outbox pushes to, when the sink took `drain()` that way (see `PUSH`). */
+  private target: PushTarget<Uint8Array | Uint8ArrayList> | undefined
+  /** A push is queued for the end of this tick. */
+  private pushScheduled = false
+  /** The target held us back: wait for `resume()`. */
+  private pushHeld = false
 
   /** @param highWaterMark bytes queued past which `full` is true and `room()` waits */
   constructor(private readonly highWaterMark: number) {}
@@ -135,6 +141,7 @@ export class Outbox {
 
   /** Fails what is queued and every later write with `error`: the sink stopped or failed. */
   fail(error: unknown): void {
+    this.target = undefined
     if (this.closed === undefined || this.ended) this.closed = { error }
     this.ended = false
     for (let i = this.head; i < this.items.length; i++) {
@@ -159,11 +166,60 @@ export class Outbox {
    * most `MAX_BATCH` of them), so a burst costs one step of the sink's loop rather than one per message.
    */
   drain(): AsyncGenerator<Uint8Array | Uint8ArrayList> {
-    // Offered as batches too, so a connection's sink writes each at once instead of waiting a tick.
-    return batched(() => this.drainBatches())
+    // Offered as batches and for pushing too: a connection's sink then writes each burst at once.
+    return new OutboxOutput(this) as unknown as AsyncGenerator<Uint8Array | Uint8ArrayList>
   }
 
-  private async *drainBatches(): AsyncGenerator<readonly (Uint8Array | Uint8ArrayList)[], void, undefined> {
+  /** @internal Starts pushing to `target` instead of being drained (see `PUSH` in `src/batches.ts`). */
+  attach(target: PushTarget<Uint8Array | Uint8ArrayList>): void {
+    this.target = target
+    this.schedulePush()
+  }
+
+  /** Goes on pushing after the target held us back. */
+  resume(): void {
+    this.pushHeld = false
+    this.schedulePush()
+  }
+
+  /** Pushes at the end of this tick, so a burst of writes in one tick becomes one batch. */
+  private schedulePush(): void {
+    if (this.target === undefined || this.pushScheduled || this.pushHeld) return
+    this.pushScheduled = true
+    process.nextTick(pushNow, this)
+  }
+
+  /** @internal Hands everything queued to the target, then its end or failure. */
+  pushNow(): void {
+    this.pushScheduled = false
+    const target = this.target
+    if (target === undefined || this.pushHeld) return
+    if (this.failure !== undefined) {
+      this.target = undefined
+      target.fail(this.failure.error)
+      return
+    }
+    if (this.head < this.items.length) {
+      const chunks: (Uint8Array | Uint8ArrayList)[] = []
+      while (this.head < this.items.length) {
+        const chunk = this.take()
+        if (chunk !== undefined) chunks.push(chunk)
+      }
+      this.items = []
+      this.head = 0
+      if (chunks.length > 0 && !target.push(chunks)) {
+        this.pushHeld = true
+        return
+      }
+    }
+    if (this.ended) {
+      this.target = undefined
+      target.end()
+    }
+  }
+
+  /** @internal The batches `drain()` yields to a sink that pulls. */
+  async *drainBatches(): AsyncGenerator<readonly (Uint8Array | Uint8ArrayList)[], void, undefined> {
     try {
       for (;;) {
         while (this.head < this.items.length) {
@@ -222,13 +278,14 @@ export class Outbox {
     this.notify()
   }
 
-  /** Resumes `drain()` if it waits for items (once: a burst of adds wakes it once). */
+  /** Resumes `drain()` if it waits for items (once: a burst of adds wakes it once), or pushes. */
   private notify(): void {
     const wake = this.wake
     if (wake !== undefined) {
       this.wake = undefined
       wake()
     }
+    this.schedulePush()
   }
 
   private notifyRoom(): void {
@@ -244,4 +301,28 @@ function deferred(): Batch {
     reject = rej
   })
   return { promise, resolve, reject }
+}
+
+function pushNow(outbox: Outbox): void {
+  outbox.pushNow()
+}
+
+/** What `drain()` returns: the queued bytes, pulled in batches or item by item, or pushed. */
+class OutboxOutput extends BatchedItems<Uint8Array | Uint8ArrayList> {
+  constructor(private readonly outbox: Outbox) {
+    super()
+  }
+
+  protected override openBatches(): AsyncGenerator<
+    readonly (Uint8Array | Uint8ArrayList)[],
+    void,
+    undefined
+  > {
+    return this.outbox.drainBatches()
+  }
+
+  [PUSH](target: PushTarget<Uint8Array | Uint8ArrayList>): PushControl {
+    this.outbox.attach(target)
+    return this.outbox
+  }
 }

@@ -6,7 +6,10 @@ import {
   BatchedItems,
   batchesOf,
   offersBatches,
+  type PushControl,
+  type PushTarget,
   runStages,
+  takePush,
   takeStages,
   takeUntouched,
 } from '../batches.js'
@@ -130,8 +133,11 @@ export class Connection
     | undefined
   /** The loop sink's wait for 'drain' or an error; made when it first waits. */
   private writer: Wakeup | undefined
-  /** The sink, while it runs its stages straight from this connection's own data events. */
-  private direct: DirectRun | undefined
+  /**
+   * The sink, while it runs without a loop: straight from this connection's own data events
+   * (`pipe(conn, ...stages, conn)`), or fed by a source that pushes (a `framed()` outbox).
+   */
+  private run: SinkRun | undefined
 
   /** @internal Use {@link connect} or a server's `for await` loop to get a connection. */
   constructor(socket: Socket, init: ConnectionInit = {}) {
@@ -323,7 +329,7 @@ export class Connection
 
   /** Settles a pending read once data, the end or an error is there. */
   private wakeReader(): void {
-    if (this.direct !== undefined) {
+    if (this.run?.readsOwnSource === true) {
       this.pumpDirect()
       return
     }
@@ -372,6 +378,10 @@ export class Connection
     ) {
       return this.writeDirect(stages)
     }
+    if (stages.length === 0 && !this.closing && this.error === undefined && !this.closed) {
+      const push = takePush(root as Source<Chunk>)
+      if (push !== undefined) return this.writePushed(push)
+    }
     return this.writeLoop(source, root, stages)
   }
 
@@ -385,11 +395,13 @@ export class Connection
   private writeDirect(stages: AnyStage[]): Promise<void> {
     this.sourceState = 'reading'
     return new Promise<void>((resolve, reject) => {
-      this.direct = {
+      this.run = {
+        readsOwnSource: true,
         stages,
         batch: new WriteBatch(this.socket),
         resolve,
         reject,
+        resume: undefined,
         waitingDrain: false,
         ending: false,
       }
@@ -397,23 +409,66 @@ export class Connection
     })
   }
 
+  /**
+   * The sink of a source that pushes (see `PUSH` in `src/batches.ts`): each batch it pushes is
+   * written at once, with no loop awaiting it; it is told to hold back while the socket needs a
+   * 'drain'. Same results and errors as {@link writeLoop}.
+   */
+  private writePushed(push: (target: PushTarget<Chunk>) => PushControl): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      const run: SinkRun = {
+        readsOwnSource: false,
+        stages: [],
+        batch: new WriteBatch(this.socket),
+        resolve,
+        reject,
+        resume: undefined,
+        waitingDrain: false,
+        ending: false,
+      }
+      this.run = run
+      this.writeBatch = run.batch
+      run.resume = push({
+        push: (chunks) => this.pushBatch(run, chunks),
+        end: () => this.endRun(run, undefined),
+        fail: (err) => this.failRun(run, err),
+      })
+    })
+  }
+
+  /** Writes a batch a pushing source hands over; false when it must hold back (see {@link writePushed}). */
+  private pushBatch(run: SinkRun, chunks: readonly Chunk[]): boolean {
+    if (this.run !== run || run.ending) return false
+    if (this.error !== undefined || this.closed || this.closing) {
+      this.failRun(
+        run,
+        this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
+      )
+      return false
+    }
+    run.batch.writeAll(chunks)
+    if (!this.socket.writableNeedDrain) return true
+    run.waitingDrain = true
+    return false
+  }
+
   /** Runs what is queued, the end or the error through the direct sink, or resumes reading. */
   private pumpDirect(): void {
-    const d = this.direct
-    if (d === undefined || d.ending) return
+    const d = this.run
+    if (d === undefined || d.ending || !d.readsOwnSource) return
     if (d.waitingDrain && this.error === undefined && !this.closed) return
     const settled = this.settledRead()
     if (settled === undefined) {
       if (this.socket.isPaused()) this.socket.resume()
-    } else if ('error' in settled) this.failDirect(d, settled.error)
-    else if (settled.done === true) this.endDirect(d, runStages(d.stages, undefined))
+    } else if ('error' in settled) this.failRun(d, settled.error)
+    else if (settled.done === true) this.endRun(d, runStages(d.stages, undefined))
     else this.stepDirect(d, settled.value)
   }
 
   /** One batch of received chunks through the direct sink's stages and out. */
-  private stepDirect(d: DirectRun, chunks: readonly Uint8Array[]): void {
+  private stepDirect(d: SinkRun, chunks: readonly Uint8Array[]): void {
     if (this.error !== undefined || this.closed || this.closing) {
-      this.failDirect(
+      this.failRun(
         d,
         this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
       )
@@ -421,32 +476,32 @@ export class Connection
     }
     const run = runStages(d.stages, chunks)
     d.batch.writeAll(run.out as readonly Chunk[])
-    if (run.error !== undefined) this.failDirect(d, run.error.error)
+    if (run.error !== undefined) this.failRun(d, run.error.error)
     else if (run.ended) {
       this.sourceDone() // a stage such as until() finished: stop reading
-      this.endDirect(d, undefined)
+      this.endRun(d, undefined)
     } else if (this.socket.writableNeedDrain) {
       d.waitingDrain = true
       this.socket.pause()
     } else if (this.socket.isPaused()) this.socket.resume()
   }
 
-  /** The direct sink's input ended: write the stages' last output, then half-close. */
-  private endDirect(d: DirectRun, last: ReturnType<typeof runStages> | undefined): void {
+  /** The loop-free sink's input ended: write the stages' last output, if any, then half-close. */
+  private endRun(d: SinkRun, last: ReturnType<typeof runStages> | undefined): void {
     d.ending = true
     if (last !== undefined) {
       d.batch.writeAll(last.out as readonly Chunk[])
       if (last.error !== undefined) {
-        this.failDirect(d, last.error.error)
+        this.failRun(d, last.error.error)
         return
       }
     }
     if (this.error !== undefined) {
-      this.failDirect(d, this.error)
+      this.failRun(d, this.error)
       return
     }
     this.socket.end((err?: Error | null) => {
-      if (err != null) this.failDirect(d, err)
+      if (err != null) this.failRun(d, err)
       else {
         this.sinkDone()
         d.resolve()
@@ -454,12 +509,12 @@ export class Connection
     })
   }
 
-  /** The direct sink failed: as {@link writeLoop}'s catch, settles the sink with the right error. */
-  private failDirect(d: DirectRun, err: unknown): void {
-    if (this.direct !== d) return
-    this.direct = undefined // sinkError() may abort, which wakes the reader: not us any more
+  /** The loop-free sink failed: as {@link writeLoop}'s catch, settles the sink with the right error. */
+  private failRun(d: SinkRun, err: unknown): void {
+    if (this.run !== d) return
+    this.run = undefined // sinkError() may abort, which wakes the reader: not us any more
     const error = this.sinkError(err)
-    if (this.sourceState !== 'done') this.sourceDone()
+    if (d.readsOwnSource && this.sourceState !== 'done') this.sourceDone()
     this.sinkDone()
     d.reject(error)
   }
@@ -529,7 +584,7 @@ export class Connection
 
   /** The sink has finished; once the source was left early too, close. */
   private sinkDone(): void {
-    this.direct = undefined
+    this.run = undefined
     this.sinkState = 'done'
     if (this.sourceState === 'done' && !this.readEnded) void this.close()
   }
@@ -561,12 +616,22 @@ export class Connection
   private wake(): void {
     this.wakeReader()
     this.writer?.wake()
+    const run = this.run
+    if (run?.readsOwnSource === false && run.waitingDrain) {
+      // As the loop sink's wait for 'drain' ends on an error or a close.
+      if (this.error !== undefined || this.closed || this.closing) {
+        this.failRun(
+          run,
+          this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
+        )
+      }
+    }
   }
 
   private onData(chunk: Buffer): void {
     if (this.discarding) return
-    const d = this.direct
-    if (d !== undefined && !d.ending && !d.waitingDrain && this.queue.length === 0) {
+    const d = this.run
+    if (d?.readsOwnSource === true && !d.ending && !d.waitingDrain && this.queue.length === 0) {
       this.stepDirect(d, [chunk])
       return
     }
@@ -583,10 +648,11 @@ export class Connection
 
   private onDrain(): void {
     this.writer?.wake()
-    const d = this.direct
-    if (d?.waitingDrain === true) {
-      d.waitingDrain = false
-      this.pumpDirect()
+    const run = this.run
+    if (run?.waitingDrain === true) {
+      run.waitingDrain = false
+      if (run.readsOwnSource) this.pumpDirect()
+      else run.resume?.resume()
     }
   }
 
@@ -654,8 +720,12 @@ class ConnectionSource extends BatchedItems<Uint8Array> {
   }
 }
 
-/** The state of a connection's direct sink (see `Connection.writeDirect`). */
-interface DirectRun {
+/** The state of a connection's loop-free sink (see `Connection.writeDirect` and `writePushed`). */
+interface SinkRun {
+  /** Runs from the connection's own data events (else a pushing source feeds it). */
+  readonly readsOwnSource: boolean
+  /** How to tell a pushing source to go on after it was held back. */
+  resume: PushControl | undefined
   readonly stages: AnyStage[]
   readonly batch: WriteBatch
   readonly resolve: () => void

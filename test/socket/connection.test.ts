@@ -6,6 +6,7 @@ import {
   ConnectionResetError,
   connect,
   FrameTooLongError,
+  framed,
   lengthPrefixed,
   lines,
   listen,
@@ -455,6 +456,74 @@ describe('Connection', () => {
       await echoing
       await expect(collectBytes(conn.source)).resolves.toHaveLength(0)
       await conn.close()
+    })
+  })
+
+  describe('framed(conn): the write queue pushes to the sink, no loop in between', () => {
+    it('a burst of 10,000 writes in one tick arrives whole and in order, then sink([]) half-closes', async () => {
+      const { peer, conn } = await rawPair()
+      const f = framed(conn, lines())
+      const writes = Array.from({ length: 10_000 }, (_, i) => f.write(`line ${i}`))
+      const received = readAll(peer)
+      await Promise.all(writes)
+      await f.sink([])
+      const text = (await received).toString()
+      expect(text).toBe(Array.from({ length: 10_000 }, (_, i) => `line ${i}\n`).join(''))
+      peer.end()
+      await conn.close()
+    })
+
+    it('a peer that stops reading holds the writes back (they stay pending); all arrive once it reads', async () => {
+      const { peer, conn } = await rawPair()
+      peer.pause()
+      const f = framed(conn, lengthPrefixed())
+      const message = pseudoRandomBytes(64 * 1024, 5)
+      let written = 0
+      let blocked = false
+      const writing = (async () => {
+        for (let i = 0; i < 1024; i++) {
+          await f.write(message) // resolves once the connection took it
+          written++
+        }
+        await f.sink([])
+      })()
+      let last = -1
+      while (last !== written) {
+        last = written
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      blocked = written < 1024
+      expect(blocked).toBe(true) // 64 MiB cannot all fit in the kernel and Node's buffers
+      const received = readAll(peer)
+      peer.resume()
+      await writing
+      const bytes = await received
+      expect(bytes.byteLength).toBe(1024 * (message.byteLength + 3))
+      peer.end()
+      await conn.close()
+    })
+
+    it('aborting the connection fails the write still held back, and later ones', async () => {
+      const { peer, conn } = await rawPair()
+      peer.pause()
+      const f = framed(conn, lengthPrefixed())
+      const message = new Uint8Array(1024 * 1024)
+      let written = 0
+      const writing = (async () => {
+        for (;;) {
+          await f.write(message)
+          written++
+        }
+      })()
+      let last = -1
+      while (last !== written) {
+        last = written
+        await new Promise((resolve) => setTimeout(resolve, 200))
+      }
+      conn.abort()
+      await expect(writing).rejects.toBeInstanceOf(AbortError)
+      await expect(f.write(message)).rejects.toBeInstanceOf(AbortError)
+      peer.destroy()
     })
   })
 })
