@@ -89,13 +89,16 @@ export function takePush<T>(source: Source<T>): ((target: PushTarget<T>) => Push
   return (target) => offer.call(source, target)
 }
 
+/** An async generator of batches: what `[BATCHES]()` returns. */
+export type BatchGenerator<T> = AsyncGenerator<readonly T[], void, undefined>
+
 /** A stage of a chain whose item types vary from stage to stage. */
 // biome-ignore lint/suspicious/noExplicitAny: the chain mixes item types
 export type AnyStage = Stage<any, any>
 
 /** An async generator of items that also offers them in batches, and maybe its synchronous step. */
 export type Batched<T> = AsyncGenerator<T, void, undefined> & {
-  [BATCHES](): AsyncGenerator<readonly T[], void, undefined>
+  [BATCHES](): BatchGenerator<T>
   // biome-ignore lint/suspicious/noExplicitAny: a stage's input type is its own business
   [STAGE]?: () => Stage<any, T> | undefined
 }
@@ -108,7 +111,7 @@ export type Batched<T> = AsyncGenerator<T, void, undefined> & {
  * until the consumer picks a way: an idle connection's pipeline holds no generators it never ran.
  */
 export function batched<T>(
-  makeBatches: () => AsyncGenerator<readonly T[], void, undefined>,
+  makeBatches: () => BatchGenerator<T>,
   // biome-ignore lint/suspicious/noExplicitAny: see Batched
   stage?: () => Stage<any, T>,
 ): Batched<T> {
@@ -123,7 +126,7 @@ const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
  * pipeline built per connection holds plain objects only.
  */
 export class BatchedItems<T> {
-  private readonly makeBatches: (() => AsyncGenerator<readonly T[], void, undefined>) | undefined
+  private readonly makeBatches: (() => BatchGenerator<T>) | undefined
   // biome-ignore lint/suspicious/noExplicitAny: see Batched
   private readonly makeStage: (() => Stage<any, T>) | undefined
   private items: AsyncGenerator<T, void, undefined> | undefined
@@ -131,7 +134,7 @@ export class BatchedItems<T> {
   private taken = false
 
   constructor(
-    makeBatches?: () => AsyncGenerator<readonly T[], void, undefined>,
+    makeBatches?: () => BatchGenerator<T>,
     // biome-ignore lint/suspicious/noExplicitAny: see Batched
     makeStage?: () => Stage<any, T>,
   ) {
@@ -140,8 +143,8 @@ export class BatchedItems<T> {
   }
 
   /** Starts producing batches; called at most once. */
-  protected openBatches(): AsyncGenerator<readonly T[], void, undefined> {
-    return (this.makeBatches as () => AsyncGenerator<readonly T[], void, undefined>)()
+  protected openBatches(): BatchGenerator<T> {
+    return (this.makeBatches as () => BatchGenerator<T>)()
   }
 
   /** The synchronous step to offer instead of batches, if any; called at most once. */
@@ -174,7 +177,7 @@ export class BatchedItems<T> {
     await this.return()
   }
 
-  [BATCHES](): AsyncGenerator<readonly T[], void, undefined> {
+  [BATCHES](): BatchGenerator<T> {
     if (this.items !== undefined || this.taken) return singles(this as unknown as AsyncIterable<T>)
     this.taken = true
     return this.openBatches()
@@ -207,9 +210,7 @@ export class BatchedItems<T> {
   }
 }
 
-async function* flatten<T>(
-  batches: AsyncGenerator<readonly T[], void, undefined>,
-): AsyncGenerator<T, void, undefined> {
+async function* flatten<T>(batches: BatchGenerator<T>): AsyncGenerator<T, void, undefined> {
   for await (const batch of batches) {
     for (const item of batch) yield item
   }
@@ -288,11 +289,11 @@ export function batchesOf<T>(source: Source<T>): AsyncIterable<readonly T[]> {
   return singles(source)
 }
 
-async function* arraySlices<T>(source: readonly T[]): AsyncGenerator<readonly T[], void, undefined> {
+async function* arraySlices<T>(source: readonly T[]): BatchGenerator<T> {
   for (let at = 0; at < source.length; at += ARRAY_BATCH) yield source.slice(at, at + ARRAY_BATCH)
 }
 
 /** Each item of `source` as a batch of one. */
-async function* singles<T>(source: Source<T>): AsyncGenerator<readonly T[], void, undefined> {
+async function* singles<T>(source: Source<T>): BatchGenerator<T> {
   for await (const item of source) yield [item]
 }

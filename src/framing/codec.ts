@@ -8,7 +8,7 @@
 import type { Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { isUint8ArrayList } from 'uint8arraylist'
-import { BatchedItems, batchesOf, type Stage } from '../batches.js'
+import { BatchedItems, type BatchGenerator, batchesOf, type Stage } from '../batches.js'
 import { InvalidFrameError } from '../errors.js'
 
 /**
@@ -113,7 +113,7 @@ class Decoded<T> extends BatchedItems<T> {
     super()
   }
 
-  protected override openBatches(): AsyncGenerator<readonly T[], void, undefined> {
+  protected override openBatches(): BatchGenerator<T> {
     return decodeBatches(this.decoder, this.source)
   }
 
@@ -163,7 +163,7 @@ function decodeInto<T>(
 async function* decodeBatches<T>(
   decoder: FrameDecoder<T>,
   source: Source<Uint8Array | Uint8ArrayList>,
-): AsyncGenerator<readonly T[], void, undefined> {
+): BatchGenerator<T> {
   for await (const chunks of batchesOf(source)) {
     const frames: T[] = []
     try {
@@ -199,11 +199,7 @@ class Encoded<T> extends BatchedItems<Uint8Array | Uint8ArrayList> {
     super()
   }
 
-  protected override openBatches(): AsyncGenerator<
-    readonly (Uint8Array | Uint8ArrayList)[],
-    void,
-    undefined
-  > {
+  protected override openBatches(): BatchGenerator<Uint8Array | Uint8ArrayList> {
     return encodeBatches(this.encodeFrame, this.source)
   }
 
@@ -230,7 +226,7 @@ class EncodeStage<T> implements Stage<T, Uint8Array | Uint8ArrayList> {
 async function* encodeBatches<T>(
   encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
   source: Source<T>,
-): AsyncGenerator<readonly (Uint8Array | Uint8ArrayList)[], void, undefined> {
+): BatchGenerator<Uint8Array | Uint8ArrayList> {
   for await (const messages of batchesOf(source)) {
     const frames: (Uint8Array | Uint8ArrayList)[] = []
     try {

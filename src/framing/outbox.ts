@@ -1,5 +1,5 @@
 import { Uint8ArrayList } from 'uint8arraylist'
-import { BatchedItems, PUSH, type PushControl, type PushTarget } from '../batches.js'
+import { BatchedItems, type BatchGenerator, PUSH, type PushControl, type PushTarget } from '../batches.js'
 import { AbortError, SocketClosedError } from '../errors.js'
 
 /** A queued message whose writer passed a signal: it can be withdrawn until taken. */
@@ -219,7 +219,7 @@ export class Outbox implements PushControl {
   }
 
   /** @internal The batches `drain()` yields to a sink that pulls. */
-  async *drainBatches(): AsyncGenerator<readonly (Uint8Array | Uint8ArrayList)[], void, undefined> {
+  async *drainBatches(): BatchGenerator<Uint8Array | Uint8ArrayList> {
     try {
       for (;;) {
         while (this.head < this.items.length) {
@@ -313,11 +313,7 @@ class OutboxOutput extends BatchedItems<Uint8Array | Uint8ArrayList> {
     super()
   }
 
-  protected override openBatches(): AsyncGenerator<
-    readonly (Uint8Array | Uint8ArrayList)[],
-    void,
-    undefined
-  > {
+  protected override openBatches(): BatchGenerator<Uint8Array | Uint8ArrayList> {
     return this.outbox.drainBatches()
   }
 

@@ -1,5 +1,5 @@
 import type { Source } from 'it-stream-types'
-import { batched, batchesOf } from '../batches.js'
+import { type BatchGenerator, batched, batchesOf } from '../batches.js'
 import { utf8Decoder, utf8Encoder } from './codec.js'
 
 /** Options of `until()`. */
@@ -67,7 +67,7 @@ async function* untilBatches(
   source: Source<unknown>,
   matches: (message: unknown) => boolean,
   inclusive: boolean,
-): AsyncGenerator<readonly unknown[], void, undefined> {
+): BatchGenerator<unknown> {
   let last: readonly unknown[] | undefined
   // Asked for only once read: until then a consumer may still take the stages instead.
   for await (const batch of batchesOf(source)) {

@@ -4,6 +4,7 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import {
   type AnyStage,
   BatchedItems,
+  type BatchGenerator,
   batchesOf,
   offersBatches,
   type PushControl,
@@ -259,8 +260,8 @@ export class Connection
    * promise per read, no generator to resume.
    */
   /** @internal See {@link ConnectionSource}. */
-  batches(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
-    const iterator: AsyncGenerator<readonly Uint8Array[], void, undefined> = {
+  batches(): BatchGenerator<Uint8Array> {
+    const iterator: BatchGenerator<Uint8Array> = {
       next: () => this.nextBatch(),
       return: () => {
         this.sourceDone()
@@ -395,16 +396,7 @@ export class Connection
   private writeDirect(stages: AnyStage[]): Promise<void> {
     this.sourceState = 'reading'
     return new Promise<void>((resolve, reject) => {
-      this.run = {
-        readsOwnSource: true,
-        stages,
-        batch: new WriteBatch(this.socket),
-        resolve,
-        reject,
-        resume: undefined,
-        waitingDrain: false,
-        ending: false,
-      }
+      this.run = new SinkRun(true, stages, new WriteBatch(this.socket), resolve, reject)
       this.pumpDirect()
     })
   }
@@ -416,16 +408,7 @@ export class Connection
    */
   private writePushed(push: (target: PushTarget<Chunk>) => PushControl): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const run: SinkRun = {
-        readsOwnSource: false,
-        stages: [],
-        batch: new WriteBatch(this.socket),
-        resolve,
-        reject,
-        resume: undefined,
-        waitingDrain: false,
-        ending: false,
-      }
+      const run = new SinkRun(false, [], new WriteBatch(this.socket), resolve, reject)
       this.run = run
       this.writeBatch = run.batch
       run.resume = push({
@@ -715,23 +698,26 @@ class ConnectionSource extends BatchedItems<Uint8Array> {
     super()
   }
 
-  protected override openBatches(): AsyncGenerator<readonly Uint8Array[], void, undefined> {
+  protected override openBatches(): BatchGenerator<Uint8Array> {
     return this.conn.batches()
   }
 }
 
 /** The state of a connection's loop-free sink (see `Connection.writeDirect` and `writePushed`). */
-interface SinkRun {
-  /** Runs from the connection's own data events (else a pushing source feeds it). */
-  readonly readsOwnSource: boolean
+class SinkRun {
   /** How to tell a pushing source to go on after it was held back. */
-  resume: PushControl | undefined
-  readonly stages: AnyStage[]
-  readonly batch: WriteBatch
-  readonly resolve: () => void
-  readonly reject: (err: unknown) => void
-  /** Reading is paused until Node's write buffer drains. */
-  waitingDrain: boolean
+  resume: PushControl | undefined = undefined
+  /** Reading (or the pushing source) is held back until Node's write buffer drains. */
+  waitingDrain = false
   /** The input has ended (or a stage finished): only the half-close is left. */
-  ending: boolean
+  ending = false
+
+  constructor(
+    /** Runs from the connection's own data events (else a pushing source feeds it). */
+    readonly readsOwnSource: boolean,
+    readonly stages: AnyStage[],
+    readonly batch: WriteBatch,
+    readonly resolve: () => void,
+    readonly reject: (err: unknown) => void,
+  ) {}
 }
