@@ -430,7 +430,7 @@ export class Connection
       return false
     }
     run.batch.writeAll(chunks)
-    if (!this.socket.writableNeedDrain) return true
+    if (!this.backedUp) return true
     run.waitingDrain = true
     return false
   }
@@ -463,7 +463,7 @@ export class Connection
     else if (run.ended) {
       this.sourceDone() // a stage such as until() finished: stop reading
       this.endRun(d, undefined)
-    } else if (this.socket.writableNeedDrain) {
+    } else if (this.backedUp) {
       d.waitingDrain = true
       this.socket.pause()
     } else if (this.socket.isPaused()) this.socket.resume()
@@ -522,7 +522,7 @@ export class Connection
             ended = true
             break // a stage such as until() finished: stop reading the root
           }
-          if (socket.writableNeedDrain) await this.drained(batch)
+          if (this.backedUp) await this.drained(batch)
         }
         if (!ended && stages.length > 0) {
           const run = runStages(stages, undefined)
@@ -534,7 +534,7 @@ export class Connection
           this.assertWritable()
           if (chunk instanceof Uint8Array) batch.add(chunk)
           else for (const buf of chunk) batch.add(buf)
-          if (socket.writableNeedDrain) await this.drained(batch)
+          if (this.backedUp) await this.drained(batch)
         }
       }
       if (this.error !== undefined) throw this.error
@@ -570,6 +570,15 @@ export class Connection
     this.run = undefined
     this.sinkState = 'done'
     if (this.sourceState === 'done' && !this.readEnded) void this.close()
+  }
+
+  /**
+   * True when Node's write buffer holds `SOCKET_HIGH_WATER_MARK` or more: the sink must wait for
+   * 'drain'. Not `writableNeedDrain`, which a corked burst past the mark raises even when the kernel
+   * then takes every byte on uncork: waiting for that 'drain' cost a pause per 64 KiB frame.
+   */
+  private get backedUp(): boolean {
+    return this.socket.writableLength >= this.socket.writableHighWaterMark
   }
 
   /** Writes what is batched, then waits until Node's write buffer drains (or the socket fails). */
