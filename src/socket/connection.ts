@@ -471,6 +471,7 @@ export class Connection
 
   /** The loop-free sink's input ended: write the stages' last output, if any, then half-close. */
   private endRun(d: SinkRun, last: ReturnType<typeof runStages> | undefined): void {
+    if (this.run !== d || d.ending) return // failed already, or ending
     d.ending = true
     if (last !== undefined) {
       d.batch.writeAll(last.out as readonly Chunk[])
