@@ -480,8 +480,12 @@ export class Connection
         return
       }
     }
-    if (this.error !== undefined) {
-      this.failRun(d, this.error)
+    if (this.error !== undefined || this.closing || this.closed) {
+      // close() ended our side before this sink did: it was cut short, as at its next chunk.
+      this.failRun(
+        d,
+        this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
+      )
       return
     }
     this.socket.end((err?: Error | null) => {
@@ -538,9 +542,10 @@ export class Connection
           if (this.backedUp) await this.drained(batch)
         }
       }
-      if (this.error !== undefined) throw this.error
+      // close() ended our side before this sink did: it was cut short, as at its next chunk.
+      this.assertWritable()
       batch.flush()
-      // Half-close. If close() already ended our side, this waits for the same flush.
+      // Half-close.
       await new Promise<void>((resolve, reject) => {
         socket.end((err?: Error | null) => (err == null ? resolve() : reject(err)))
       })

@@ -456,6 +456,38 @@ describe('Connection', () => {
       await until(() => conn.isClosed, 5_000, 'the connection to close')
     })
 
+    for (const [name, echo] of [
+      ['direct', (conn: Connection) => pipe(conn, conn)],
+      [
+        'loop',
+        (conn: Connection) =>
+          pipe(
+            conn,
+            async function* (source: AsyncIterable<Uint8Array>) {
+              yield* source
+            },
+            conn,
+          ),
+      ],
+    ] as const) {
+      it(`close() while the sink runs (${name}): when its source then ends, the sink rejects with SocketClosedError and nothing is reset`, async () => {
+        const { peer, conn } = await rawPair()
+        const echoing = echo(conn)
+        const peerErrors: Error[] = []
+        peer.on('error', (err) => peerErrors.push(err))
+        peer.write('before close')
+        expect(((await once(peer, 'data'))[0] as Buffer).toString()).toBe('before close')
+        const closing = conn.close()
+        peer.resume()
+        await once(peer, 'end') // our FIN
+        peer.end() // theirs: the sink's source ends after close() ended our side
+        await expect(echoing).rejects.toBeInstanceOf(SocketClosedError)
+        await closing
+        expect(conn.isClosed).toBe(true)
+        expect(peerErrors).toEqual([])
+      })
+    }
+
     it("the peer's FIN ends the stages and half-closes our side; the source is not read twice", async () => {
       const { peer, conn } = await rawPair()
       const l = lines()
