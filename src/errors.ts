@@ -66,6 +66,14 @@ export class AddressInUseError extends ItSocketError {
   }
 }
 
+/** Thrown when `connect()` could not resolve the host name (`ENOTFOUND`, `EAI_AGAIN`); the message names it. */
+export class HostNotFoundError extends ItSocketError {
+  static readonly code = 'ERR_HOST_NOT_FOUND'
+  constructor(message = 'Host not found', options?: ItSocketErrorOptions) {
+    super(message, HostNotFoundError.code, options)
+  }
+}
+
 /** Thrown when a connection (or server) is used after it was closed. */
 export class SocketClosedError extends ItSocketError {
   static readonly code = 'ERR_SOCKET_CLOSED'
@@ -82,6 +90,25 @@ export class SinkInUseError extends ItSocketError {
   static readonly code = 'ERR_SINK_IN_USE'
   constructor(message = 'sink() may be called only once per connection', options?: ItSocketErrorOptions) {
     super(message, SinkInUseError.code, options)
+  }
+}
+
+/**
+ * Thrown when a framed stream is read while another read is pending: a second `read()`, iterating
+ * `source` during a `read()`, `read()` while `request()`s await replies, or `unwrap()` during a read.
+ */
+export class ReadInUseError extends ItSocketError {
+  static readonly code = 'ERR_READ_IN_USE'
+  constructor(message = 'Another read is pending', options?: ItSocketErrorOptions) {
+    super(message, ReadInUseError.code, options)
+  }
+}
+
+/** Thrown when a framed stream is read, written or unwrapped again after `unwrap()` handed it back. */
+export class UnwrappedError extends ItSocketError {
+  static readonly code = 'ERR_UNWRAPPED'
+  constructor(message = 'The framed stream was unwrapped', options?: ItSocketErrorOptions) {
+    super(message, UnwrappedError.code, options)
   }
 }
 

@@ -71,3 +71,10 @@ export const MAX_FRAME_LENGTH = 1024 * 1024
  * A line growing past it fails without buffering more than this.
  */
 export const MAX_LINE_LENGTH = 64 * 1024
+
+/**
+ * Requests a `framed()` stream has sent and not yet had a reply to (1,024). `request()` calls past it
+ * wait, unsent, for a reply to free a slot, so a caller pipelining thousands of requests never has
+ * more than this many in flight, and the peer never more than this many unanswered.
+ */
+export const MAX_OUTSTANDING_REQUESTS = 1_024
