@@ -255,21 +255,22 @@ export function defineCodec<K extends CodecKind, T>(
 }
 
 /**
- * Frames up to this many bytes (16 KiB) are encoded into one buffer (prefix or delimiter and payload
- * copied together, from the pool); larger ones are yielded as a `Uint8ArrayList` that references the
- * payload. Frames carved one after another from the pool lie back to back in memory, and the socket
- * sink merges such neighbours into one write: measured on Node 20, copying a 1 KiB frame is cheaper
- * than the extra socket write a separate prefix costs (1 KiB lp echo: 0.66× → 0.75× of a raw loop).
+ * Encoded frames (payload plus prefix or delimiter) of at most this many bytes are written into one
+ * buffer from the pool, payload copied; larger ones are yielded as a `Uint8ArrayList` that references
+ * the payload. Frames carved one after another from the pool lie back to back in memory, and the
+ * socket sink merges such neighbours into one write, so the copy is cheaper than the extra socket
+ * write a separate prefix costs (measured on Node 20, 1 KiB lp echo: 0.66× → 0.75× of a raw loop).
+ * docs/FRAMING.md ("Encoding output") states this value; a test keeps the two equal.
  */
 export const COPY_THRESHOLD = 16 * 1024
 
 /**
- * Encoded frames up to `COPY_THRESHOLD` bytes are carved from 64 KiB slabs, as Node.js does for small
- * `Buffer`s: `new Uint8Array(n)` above 64 bytes costs an off-heap allocation (about 400 ns on Node 20,
- * five times the copy). A frame kept alive keeps its slab alive; frames handed to a socket are
- * released once written.
+ * Encoded frames of at most `COPY_THRESHOLD` bytes are carved from slabs of this size, as Node.js
+ * does for small `Buffer`s: `new Uint8Array(n)` above 64 bytes costs an off-heap allocation (about
+ * 400 ns on Node 20, five times the copy). A frame kept alive keeps its slab alive; frames handed to
+ * a socket are released once written.
  */
-const SLAB_SIZE = 64 * 1024
+export const SLAB_SIZE = 64 * 1024
 let slab = new Uint8Array(SLAB_SIZE)
 let slabOffset = 0
 
@@ -337,12 +338,84 @@ export function describeText(text: string, max = 64): string {
 }
 
 /**
+ * Fails with `TypeError` unless `message` is a `Uint8Array` (a `Buffer` is one): the check every byte
+ * codec's `encodeFrame` starts with, one `instanceof` per message. Without it a string or another
+ * typed array would be read through `length` and indexing, and written as zeros or truncated bytes.
+ *
+ * @param codec the codec's name as the caller wrote it, such as `'lengthPrefixed()'`
+ */
+export function checkBytes(message: unknown, codec: string): asserts message is Uint8Array {
+  if (!(message instanceof Uint8Array)) throw notBytes(message, codec, false)
+}
+
+/**
+ * As `checkBytes`, but a `Uint8ArrayList` passes too: for the codecs that pass each message on as it
+ * is (`raw()`, `fixed()`), since every sink takes lists.
+ */
+export function checkChunk(message: unknown, codec: string): asserts message is Uint8Array | Uint8ArrayList {
+  if (!(message instanceof Uint8Array) && !isUint8ArrayList(message)) throw notBytes(message, codec, true)
+}
+
+/** Fails with `TypeError` unless `message` is a string: the check of every text codec's `encodeFrame`. */
+export function checkString(message: unknown, codec: string): asserts message is string {
+  if (typeof message !== 'string') throw wrongMessageType(message, codec, 'strings')
+}
+
+/**
+ * The `TypeError` for a message `codec` cannot encode, naming the codec, the value's type and what
+ * its messages are: `lengthPrefixed(): cannot encode a string: messages are Uint8Array (use
+ * text(lengthPrefixed()) for strings)`.
+ */
+export function wrongMessageType(value: unknown, codec: string, expected: string, hint?: string): TypeError {
+  return new TypeError(
+    `${codec}: cannot encode ${describeType(value)}: messages are ${expected}${hint === undefined ? '' : ` (${hint})`}`,
+  )
+}
+
+/** The `TypeError` of `checkBytes` and `checkChunk`, with a hint for the usual mistakes. */
+function notBytes(value: unknown, codec: string, lists: boolean): TypeError {
+  let hint: string | undefined
+  if (typeof value === 'string') hint = `use text(${codec}) for strings`
+  else if (ArrayBuffer.isView(value)) {
+    hint = 'view its bytes as new Uint8Array(view.buffer, view.byteOffset, view.byteLength)'
+  } else if (value instanceof ArrayBuffer) hint = 'view it as new Uint8Array(buffer)'
+  else if (isUint8ArrayList(value)) hint = 'join it with list.subarray()'
+  return wrongMessageType(value, codec, lists ? 'Uint8Array or Uint8ArrayList' : 'Uint8Array', hint)
+}
+
+/**
+ * A value's type for an error message: `undefined`, `null`, `a string`, `a number`; for an object
+ * its constructor's name (`a Uint16Array`, `an ArrayBuffer`, `a Uint8ArrayList`), else `an object`.
+ */
+export function describeType(value: unknown): string {
+  if (value === null) return 'null'
+  if (value === undefined) return 'undefined'
+  if (typeof value !== 'object') return `a ${typeof value}`
+  const proto: unknown = Object.getPrototypeOf(value)
+  const name =
+    typeof proto === 'object' &&
+    proto !== null &&
+    Object.hasOwn(proto, 'constructor') &&
+    'constructor' in proto &&
+    typeof proto.constructor === 'function'
+      ? proto.constructor.name
+      : ''
+  if (name === '' || name === 'Object') return 'an object'
+  // "a Uint16Array" (a "you" sound), "an ArrayBuffer", "an Int8Array".
+  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`
+}
+
+/** From this many bytes up, `uninitialized()` skips the zero-fill. */
+const UNFILLED_FROM = 4 * 1024
+
+/**
  * A new `Uint8Array` of exactly `length` bytes (its own `ArrayBuffer`) that the caller will fill
- * entirely. From 4 KiB up it is not zero-filled first (`Buffer.allocUnsafeSlow`): for a 64 KiB frame
- * spanning chunks the fill was as costly as the copy. Smaller ones are zero-filled, which is cheap.
+ * entirely. From `UNFILLED_FROM` up it is not zero-filled first (`Buffer.allocUnsafeSlow`): for a
+ * 64 KiB frame spanning chunks the fill was as costly as the copy. Smaller ones are zero-filled,
+ * which is cheap.
  */
 export function uninitialized(length: number): Uint8Array {
-  return length >= 4096
+  return length >= UNFILLED_FROM
     ? new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length)
     : new Uint8Array(length)
 }

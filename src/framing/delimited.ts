@@ -5,6 +5,7 @@ import type { ByteCodec } from './codec.js'
 import {
   allocate,
   COPY_THRESHOLD,
+  checkBytes,
   checkMaxLength,
   concat,
   defineCodec,
@@ -33,8 +34,11 @@ export interface DelimitedOptions {
  * At the end of the stream, bytes after the last delimiter are yielded as a final frame (as tokio's
  * `AnyDelimiterCodec` does); nothing is yielded when the stream ends on a delimiter. A delimiter split
  * across chunks is found. Frames within one chunk are `subarray`s of it; others are copied once.
+ * Encoding yields one buffer holding message and delimiter for frames of up to `COPY_THRESHOLD` bytes
+ * (delimiter included), above that a `Uint8ArrayList` of message (not copied) and delimiter.
  *
  * @throws {TypeError} at once, for an empty delimiter; {RangeError} for a bad `maxLength`
+ * @throws {TypeError} (from the streams) for a message that is not a `Uint8Array`
  * @throws {FrameTooLongError} (from the streams) when a frame exceeds `maxLength`
  * @throws {InvalidFrameError} when a message to encode contains the delimiter
  */
@@ -49,6 +53,7 @@ export function delimited(delimiter: string | Uint8Array, options: DelimitedOpti
   const d = bytes.length
 
   function encodeFrame(message: Uint8Array): Uint8Array | Uint8ArrayList {
+    checkBytes(message, 'delimited()')
     const length = message.length
     if (length > maxLength) {
       throw new FrameTooLongError(`Cannot encode frame: length ${length} exceeds maxLength ${maxLength}`)

@@ -1,16 +1,19 @@
+import type { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { defineCodec, EMPTY_BYTES, uninitialized } from './codec.js'
+import { checkChunk, defineCodec, EMPTY_BYTES, uninitialized } from './codec.js'
 
 /**
  * A codec for frames of exactly `size` bytes, with nothing between them. Encoding yields each message
- * as it is (no copy); a message of another size fails with `InvalidFrameError` (not `RangeError`: it
- * is a bad message in a stream, reported like every other frame error, with a `code`).
+ * as it is (no copy; a `Uint8ArrayList` is taken too); a message of another size fails with
+ * `InvalidFrameError` (not `RangeError`: it is a bad message in a stream, reported like every other
+ * frame error, with a `code`).
  *
  * Frames within one chunk are `subarray`s of it; a frame spanning chunks is copied once into a buffer
  * of `size` bytes, the most a decoder holds. The stream must end on a frame boundary.
  *
  * @throws {TypeError | RangeError} at once, unless `size` is a positive integer
+ * @throws {TypeError} (from `encode`) for a message that is not a `Uint8Array` or `Uint8ArrayList`
  * @throws {InvalidFrameError} (from `encode`) for a message of another size
  * @throws {UnexpectedEndError} (from `decode`) when the stream ends inside a frame
  */
@@ -20,7 +23,8 @@ export function fixed(size: number): ByteCodec {
     throw new RangeError(`size must be a positive integer, got ${size}`)
   }
 
-  function encodeFrame(message: Uint8Array): Uint8Array {
+  function encodeFrame(message: Uint8Array): Uint8Array | Uint8ArrayList {
+    checkChunk(message, 'fixed()')
     if (message.length !== size) {
       throw new InvalidFrameError(
         `Cannot encode frame: length ${message.length} is not the fixed size ${size}`,

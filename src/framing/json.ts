@@ -1,15 +1,16 @@
 import { InvalidFrameError } from '../errors.js'
 import type { Codec, JsonCodec, TextCodec } from './codec.js'
-import { decodeUtf8, describeText, encodeUtf8, layerCodec } from './codec.js'
+import { decodeUtf8, describeText, describeType, encodeUtf8, layerCodec, wrongMessageType } from './codec.js'
 
 /**
  * JSON values over any byte codec (`json(lengthPrefixed())`) or text codec (`json(lines())` is
  * newline-delimited JSON: `JSON.stringify` never writes a raw newline). Each frame holds one value.
  *
- * @throws {TypeError} at once, when `codec` is a JSON codec
+ * @throws {TypeError} at once, when `codec` is a JSON codec. (From `encode`) for a message of a type
+ *   JSON has no form for: `undefined`, a function, a symbol, a `BigInt`
  * @throws {InvalidFrameError} (from `decode`) when a frame is not UTF-8 or not JSON; the message shows
- *   the start of what was received. (From `encode`) when a value has no JSON form (`undefined`, a
- *   function, a `BigInt`, a cycle).
+ *   the start of what was received. (From `encode`) when `JSON.stringify` refuses an object (a cycle,
+ *   a `BigInt` inside) or its `toJSON()` returns `undefined`.
  */
 export function json<T = unknown>(codec: Codec<Uint8Array> | TextCodec): JsonCodec<T> {
   if (codec.kind === 'json') throw new TypeError('json() needs a byte or text codec, got a json codec')
@@ -30,13 +31,28 @@ function parse(text: string): unknown {
   }
 }
 
+/** The type check costs nothing until `JSON.stringify` fails: no JSON form is how a wrong type shows. */
 function stringify(value: unknown): string {
   let text: string | undefined
   try {
     text = JSON.stringify(value)
   } catch (err) {
+    if (typeof value === 'bigint') throw notJson(value)
     throw new InvalidFrameError(`Cannot encode JSON: ${(err as Error).message}`, { cause: err })
   }
-  if (text === undefined) throw new InvalidFrameError(`Cannot encode JSON: ${typeof value} has no JSON form`)
+  if (text === undefined) {
+    // undefined, a function or a symbol; or an object whose toJSON() returned undefined.
+    if (typeof value !== 'object') throw notJson(value)
+    throw new InvalidFrameError(`Cannot encode JSON: ${describeType(value)} has no JSON form`)
+  }
   return text
+}
+
+function notJson(value: unknown): TypeError {
+  return wrongMessageType(
+    value,
+    'json()',
+    'JSON values',
+    value === undefined ? 'use null for no value' : undefined,
+  )
 }

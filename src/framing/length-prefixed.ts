@@ -2,7 +2,15 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameTooLongError, InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import { MAX_FRAME_LENGTH } from '../limits.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { allocate, COPY_THRESHOLD, checkMaxLength, defineCodec, EMPTY_BYTES, uninitialized } from './codec.js'
+import {
+  allocate,
+  COPY_THRESHOLD,
+  checkBytes,
+  checkMaxLength,
+  defineCodec,
+  EMPTY_BYTES,
+  uninitialized,
+} from './codec.js'
 
 /**
  * How the payload length is written before each payload: an unsigned LEB128 varint (protobuf's
@@ -58,12 +66,13 @@ const WIDTHS: Record<LengthEncoding, readonly [bytes: number, max: number]> = {
  * preceded by its length in bytes, an unsigned varint by default (as protobuf's delimited messages)
  * or a fixed-width integer (`lengthEncoding`). Empty payloads are frames too.
  *
- * Encoding yields one chunk per message: a single new buffer for payloads up to 4 KiB, a
- * `Uint8ArrayList` of prefix and payload (not copied) above. Decoding yields payloads that lie in one
- * chunk as `subarray`s of it; a payload spanning chunks is copied once into a buffer of its announced
- * size. The stream must end on a frame boundary.
+ * Encoding yields one chunk per message: one buffer holding prefix and payload for frames of up to
+ * `COPY_THRESHOLD` bytes (prefix included), above that a `Uint8ArrayList` of prefix and payload (not
+ * copied). Decoding yields payloads that lie in one chunk as `subarray`s of it; a payload spanning
+ * chunks is copied once into a buffer of its announced size. The stream must end on a frame boundary.
  *
  * @throws {TypeError | RangeError} at once, for an unknown `lengthEncoding` or a bad `maxLength`
+ * @throws {TypeError} (from the streams) for a message that is not a `Uint8Array`
  * @throws {FrameTooLongError} (from the streams) when a prefix announces, or a message has, more than `maxLength` bytes
  * @throws {InvalidFrameError} when a varint prefix runs past 5 bytes
  * @throws {UnexpectedEndError} when the stream ends inside a prefix or a payload
@@ -80,6 +89,7 @@ export function lengthPrefixed(options: LengthPrefixedOptions = {}): ByteCodec {
   const encodeLimit = Math.min(maxLength, widthMax)
 
   function encodeFrame(payload: Uint8Array): Uint8Array | Uint8ArrayList {
+    checkBytes(payload, 'lengthPrefixed()')
     const length = payload.length
     if (length > encodeLimit) {
       const limit =
@@ -89,7 +99,7 @@ export function lengthPrefixed(options: LengthPrefixedOptions = {}): ByteCodec {
       throw new FrameTooLongError(`Cannot encode frame: length ${length} exceeds ${limit}`)
     }
     const prefixLength = width === 0 ? varintLength(length) : width
-    if (length <= COPY_THRESHOLD) {
+    if (prefixLength + length <= COPY_THRESHOLD) {
       const out = allocate(prefixLength + length)
       writeLength(out, length, encoding)
       out.set(payload, prefixLength)

@@ -1,7 +1,15 @@
 import { FrameTooLongError, InvalidFrameError } from '../errors.js'
 import { MAX_LINE_LENGTH } from '../limits.js'
 import type { TextCodec } from './codec.js'
-import { checkMaxLength, decodeUtf8, defineCodec, describeText, encodeUtf8, mapDecoder } from './codec.js'
+import {
+  checkMaxLength,
+  checkString,
+  decodeUtf8,
+  defineCodec,
+  describeText,
+  encodeUtf8,
+  mapDecoder,
+} from './codec.js'
 import { DelimiterDecoder } from './delimiter-decoder.js'
 
 /** Options of `lines()`. */
@@ -27,6 +35,7 @@ const NEWLINE = new Uint8Array([0x0a])
  * `LinesCodec` does); nothing is yielded when the stream ends with `\n`. A byte-order mark is kept.
  *
  * @throws {RangeError} at once, for a bad `maxLength`
+ * @throws {TypeError} (from `encode`) for a message that is not a string
  * @throws {FrameTooLongError} (from the streams) when a line exceeds `maxLength` bytes
  * @throws {InvalidFrameError} when a line is not valid UTF-8, or a message to encode contains `\n`
  */
@@ -34,7 +43,7 @@ export function lines(options: LinesOptions = {}): TextCodec {
   const maxLength = checkMaxLength(options.maxLength, MAX_LINE_LENGTH)
 
   function encodeFrame(line: string): Uint8Array {
-    if (typeof line !== 'string') throw new TypeError(`lines() encodes strings, got ${typeof line}`)
+    checkString(line, 'lines()')
     const at = line.indexOf('\n')
     if (at >= 0) {
       throw new InvalidFrameError(`Cannot encode line: \\n at index ${at} of ${describeText(line)}`)

@@ -2,19 +2,22 @@ import type { Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { isUint8ArrayList } from 'uint8arraylist'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { EMPTY_BYTES } from './codec.js'
+import { checkChunk, EMPTY_BYTES } from './codec.js'
 
 /**
- * No framing: each chunk read is a message, each message written is a chunk, as they are (no copy).
- * A `Uint8ArrayList` chunk is yielded as one `Uint8Array`: its buffer when it holds one, else a copy
- * of its bytes. Empty chunks are skipped. Message boundaries do not survive a socket (the network
- * splits and merges chunks): use `raw()` for byte streams, or to switch framing later with `framed()`.
+ * No framing: each chunk read is a message, each message written is a chunk, as they are (no copy;
+ * a `Uint8ArrayList` is taken too). A `Uint8ArrayList` chunk read is yielded as one `Uint8Array`: its
+ * buffer when it holds one, else a copy of its bytes. Empty chunks are skipped. Message boundaries do
+ * not survive a socket (the network splits and merges chunks): use `raw()` for byte streams, or to
+ * switch framing later with `framed()`.
+ *
+ * @throws {TypeError} (from `encode`) for a message that is not a `Uint8Array` or `Uint8ArrayList`
  */
 export function raw(): ByteCodec {
   return {
     kind: 'bytes',
     encode: async function* encode(source: Source<Uint8Array>) {
-      for await (const chunk of source) yield chunk
+      for await (const chunk of source) yield encodeFrame(chunk)
     },
     decode: async function* decode(source: Source<Uint8Array | Uint8ArrayList>) {
       for await (const chunk of source) {
@@ -23,8 +26,14 @@ export function raw(): ByteCodec {
       }
     },
     createDecoder: () => new RawDecoder(),
-    encodeFrame: (chunk: Uint8Array) => chunk,
+    encodeFrame,
   }
+}
+
+/** `raw()`'s encoding step: the message itself, once its type is checked. */
+function encodeFrame(chunk: Uint8Array): Uint8Array | Uint8ArrayList {
+  checkChunk(chunk, 'raw()')
+  return chunk
 }
 
 /** The decoding step of `raw()`: the rest of each chunk. */

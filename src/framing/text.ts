@@ -1,11 +1,12 @@
 import type { Codec, TextCodec } from './codec.js'
-import { decodeUtf8, encodeUtf8, layerCodec } from './codec.js'
+import { checkString, decodeUtf8, encodeUtf8, layerCodec } from './codec.js'
 
 /**
  * UTF-8 strings over any byte codec: `text(lengthPrefixed())`, `text(delimited('\0'))`. Framing and
  * format change independently: the byte codec decides where messages end, `text` what they hold.
  *
  * @throws {TypeError} at once, when `codec` is not a byte codec (its `kind` is `'text'` or `'json'`)
+ * @throws {TypeError} (from `encode`) for a message that is not a string
  * @throws {InvalidFrameError} (from `decode`) when a frame is not valid UTF-8; the message shows its bytes
  */
 export function text(codec: Codec<Uint8Array>): TextCodec {
@@ -13,7 +14,7 @@ export function text(codec: Codec<Uint8Array>): TextCodec {
     throw new TypeError(`text() needs a byte codec, got a ${codec.kind} codec`)
   }
   return layerCodec(codec, 'text', decodeUtf8, (message: string) => {
-    if (typeof message !== 'string') throw new TypeError(`text() encodes strings, got ${typeof message}`)
+    checkString(message, 'text()')
     return encodeUtf8(message)
   })
 }

@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import type { FrameDecoder } from '../../src/framing/codec.js'
 import {
   allocate,
+  COPY_THRESHOLD,
   checkMaxLength,
   concat,
   decodeWith,
@@ -10,8 +12,10 @@ import {
   describeText,
   encodeUtf8,
   mapDecoder,
+  SLAB_SIZE,
 } from '../../src/framing/codec.js'
 import { fixed } from '../../src/framing/fixed.js'
+import * as limits from '../../src/limits.js'
 import { bytes, collect, fromUtf8, hex } from './helpers.js'
 
 /** A decoder that records the chunks it is given, yielding each as a frame. */
@@ -109,5 +113,31 @@ describe('codec helpers', () => {
     const first = encodeUtf8('ab')
     encodeUtf8('cd')
     expect(fromUtf8(first)).toBe('ab') // later encodes do not overwrite earlier ones
+  })
+})
+
+describe('docs/FRAMING.md', () => {
+  const doc = readFileSync(new URL('../../docs/FRAMING.md', import.meta.url), 'utf8')
+  const constants: Record<string, unknown> = { ...limits, COPY_THRESHOLD, SLAB_SIZE }
+  const human = (n: number): string =>
+    n % (1024 * 1024) === 0 ? `${n / 1024 / 1024} MiB` : `${n / 1024} KiB`
+
+  it('docs/FRAMING.md states COPY_THRESHOLD and SLAB_SIZE in "Encoding output" as the code has them', () => {
+    const paragraph = doc.slice(
+      doc.indexOf('Encoding output:'),
+      doc.indexOf('\n\n', doc.indexOf('Encoding output:')),
+    )
+    expect(paragraph).toContain(`up to ${human(COPY_THRESHOLD)} (\`COPY_THRESHOLD\`)`)
+    expect(paragraph).toContain(`${human(SLAB_SIZE)} slab (\`SLAB_SIZE\`)`)
+  })
+
+  it('docs/FRAMING.md gives every size it names a constant for as the constant has it', () => {
+    // "64 KiB (`MAX_LINE_LENGTH`)": the number beside a constant's name must be its value.
+    const stated = [...doc.matchAll(/(\d+) (KiB|MiB) \(`([A-Z_]+)`\)/g)]
+    expect(stated.length).toBeGreaterThanOrEqual(4)
+    for (const [text, , , name] of stated) {
+      const value = constants[name as string]
+      if (typeof value === 'number') expect(text).toBe(`${human(value)} (\`${name}\`)`)
+    }
   })
 })

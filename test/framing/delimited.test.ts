@@ -132,11 +132,26 @@ describe('delimited()', () => {
     expect(fromUtf8(await encodeAll(delimited('\r\n'), [utf8('x\r')]))).toBe('x\r\r\n')
   })
 
-  it('delimited() encodes large messages as a list referencing the payload', async () => {
-    const large = new Uint8Array(COPY_THRESHOLD + 1).fill(1)
-    const [chunk] = await collect(delimited('\0').encode([large]))
-    expect(chunk).toBeInstanceOf(Uint8ArrayList)
-    expect([...(chunk as Uint8ArrayList)][0]).toBe(large)
+  it('delimited() copies frames of up to COPY_THRESHOLD bytes, delimiter included, and references larger messages', async () => {
+    for (const delimiter of ['\0', '\r\n']) {
+      const codec = delimited(delimiter, { maxLength: COPY_THRESHOLD * 2 })
+      const d = delimiter.length
+      const fits = new Uint8Array(COPY_THRESHOLD - d).fill(1)
+      const over = new Uint8Array(COPY_THRESHOLD - d + 1).fill(2)
+      for (const [a, b] of [
+        await collect(codec.encode([fits, over])),
+        [codec.encodeFrame?.(fits), codec.encodeFrame?.(over)],
+      ]) {
+        expect(a, delimiter).toBeInstanceOf(Uint8Array)
+        expect((a as Uint8Array).length, delimiter).toBe(COPY_THRESHOLD)
+        expect(b, delimiter).toBeInstanceOf(Uint8ArrayList)
+        const [payload, tail] = [...(b as Uint8ArrayList)]
+        expect(payload, delimiter).toBe(over)
+        expect(fromUtf8(tail as Uint8Array), delimiter).toBe(delimiter)
+      }
+      const wire = await encodeAll(codec, [fits, over])
+      expect(hex(await decodeAll(codec, chunksOf(wire, 4096))), delimiter).toEqual(hex([fits, over]))
+    }
   })
 
   it('delimited() throws TypeError at once for an empty or missing delimiter', () => {

@@ -38,14 +38,18 @@ describe('json()', () => {
     await rejectsWith(decodeAll(json(lengthPrefixed()), [Uint8Array.of(1, 0xff)]), InvalidFrameError)
   })
 
-  it('json() fails with InvalidFrameError when encoding a value without a JSON form', async () => {
+  it('json() fails with TypeError for undefined or a BigInt, and InvalidFrameError for a cycle', async () => {
     const codec = json(lengthPrefixed())
-    const undef = await rejectsWith(encodeAll(codec, [undefined]), InvalidFrameError)
-    expect(undef.message).toBe('Cannot encode JSON: undefined has no JSON form')
-    await rejectsWith(encodeAll(codec, [10n]), InvalidFrameError)
+    const undef = await rejectsWith(encodeAll(codec, [undefined]), TypeError)
+    expect(undef.message).toBe(
+      'json(): cannot encode undefined: messages are JSON values (use null for no value)',
+    )
+    await rejectsWith(encodeAll(codec, [10n]), TypeError)
     const cycle: Record<string, unknown> = {}
     cycle.self = cycle
-    await rejectsWith(encodeAll(codec, [cycle]), InvalidFrameError)
+    const err = await rejectsWith(encodeAll(codec, [cycle]), InvalidFrameError)
+    expect(err.message).toMatch(/^Cannot encode JSON: Converting circular structure to JSON/)
+    expect(err.cause).toBeInstanceOf(TypeError)
   })
 
   it('json() throws TypeError at once over a json codec', () => {

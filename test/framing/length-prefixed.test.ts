@@ -3,6 +3,7 @@ import * as lp from 'it-length-prefixed'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import { FrameTooLongError, InvalidFrameError, UnexpectedEndError } from '../../src/errors.js'
+import { COPY_THRESHOLD } from '../../src/framing/codec.js'
 import type { LengthEncoding } from '../../src/framing/length-prefixed.js'
 import { LENGTH_ENCODINGS, LengthPrefixedDecoder, lengthPrefixed } from '../../src/framing/length-prefixed.js'
 import { MAX_FRAME_LENGTH } from '../../src/limits.js'
@@ -176,6 +177,34 @@ describe('lengthPrefixed()', () => {
     expect(b).toBeInstanceOf(Uint8ArrayList)
     const bufs = [...(b as Uint8ArrayList)]
     expect(bufs[1]).toBe(large)
+  })
+
+  it('lengthPrefixed() copies frames of up to COPY_THRESHOLD bytes, prefix included, and references larger payloads', async () => {
+    // [encoding, prefix bytes of a payload near COPY_THRESHOLD]; uint8 cannot announce that much.
+    const prefixes: Array<[LengthEncoding, number]> = [
+      ['varint', 2],
+      ['uint16be', 2],
+      ['uint32be', 4],
+      ['uint32le', 4],
+    ]
+    for (const [encoding, prefix] of prefixes) {
+      const codec = lengthPrefixed({ lengthEncoding: encoding })
+      const fits = new Uint8Array(COPY_THRESHOLD - prefix).fill(1)
+      const over = new Uint8Array(COPY_THRESHOLD - prefix + 1).fill(2)
+      for (const [a, b] of [
+        await collect(codec.encode([fits, over])),
+        [codec.encodeFrame?.(fits), codec.encodeFrame?.(over)],
+      ]) {
+        expect(a, encoding).toBeInstanceOf(Uint8Array)
+        expect((a as Uint8Array).length, encoding).toBe(COPY_THRESHOLD)
+        expect(b, encoding).toBeInstanceOf(Uint8ArrayList)
+        const [head, payload] = [...(b as Uint8ArrayList)]
+        expect(head?.length, encoding).toBe(prefix)
+        expect(payload, encoding).toBe(over)
+      }
+      const wire = await encodeAll(codec, [fits, over])
+      expect(hex(await decodeAll(codec, chunksOf(wire, 4096))), encoding).toEqual(hex([fits, over]))
+    }
   })
 
   it('lengthPrefixed() decodes a frame within one chunk as a view of that chunk (no copy)', async () => {

@@ -1,7 +1,9 @@
+import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
+import { decodeWith } from '../../src/framing/codec.js'
 import { RawDecoder, raw } from '../../src/framing/raw.js'
-import { bytes, collect, concatBytes, hex } from './helpers.js'
+import { bytes, chunkingArb, collect, concatBytes, encodeAll, hex, SEED } from './helpers.js'
 
 describe('raw()', () => {
   it('raw() yields each chunk as it arrives, without copying', async () => {
@@ -28,6 +30,34 @@ describe('raw()', () => {
   it('raw() encodes each message as it is', async () => {
     const a = bytes(9)
     expect((await collect(raw().encode([a])))[0]).toBe(a)
+  })
+
+  it('raw() keeps every byte, in order, under any chunking (property)', async () => {
+    // raw() has no message boundaries to keep: what survives re-chunking is the byte stream, and
+    // each decoded message is a non-empty run of it.
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.oneof(fc.uint8Array({ maxLength: 40 }), fc.uint8Array({ minLength: 500, maxLength: 1500 })),
+          {
+            maxLength: 12,
+          },
+        ),
+        chunkingArb,
+        async (messages, chunking) => {
+          const codec = raw()
+          const wire = await encodeAll(codec, messages)
+          expect(hex([wire])).toEqual(hex([concatBytes(messages)]))
+          // Both decoders: raw()'s own decode, and its step (RawDecoder) as framed() drives it.
+          for (const decode of [codec.decode, decodeWith(() => new RawDecoder())]) {
+            const decoded = await collect(decode(chunking(wire)))
+            expect(decoded.every((m) => m.length > 0)).toBe(true)
+            expect(hex([concatBytes(decoded)])).toEqual(hex([wire]))
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 200 },
+    )
   })
 
   it('RawDecoder returns the rest of each chunk and take() the unread rest', () => {
