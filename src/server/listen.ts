@@ -1,7 +1,18 @@
 import { AbortError } from '../errors.js'
 import { LISTEN_BACKLOG, MAX_PENDING_CONNECTIONS } from '../limits.js'
+import { formatAddress } from '../socket/address.js'
 import { bind } from '../socket/bind.js'
-import { validateCount, validateMs, validatePath, validatePort } from '../socket/validate.js'
+import {
+  describeValue,
+  validateBoolean,
+  validateCount,
+  validateHost,
+  validateKeepAlive,
+  validateMs,
+  validatePath,
+  validatePort,
+  validateSignal,
+} from '../socket/validate.js'
 import { type ErrorReporter, reportToStderr, Server } from './server.js'
 
 /** Options of {@link listen}. Give `port` (and optionally `host`) for TCP, or `path` for a Unix socket. */
@@ -15,7 +26,9 @@ export interface ListenOptions {
   port?: number
   /**
    * Path of a Unix domain socket to bind instead of a TCP port. A stale socket file left by a dead
-   * server is replaced; one a live server answers on fails with `AddressInUseError`.
+   * server is replaced; one a live server answers on fails with `AddressInUseError`. At most 107
+   * bytes of UTF-8 on Linux, 103 on macOS and the BSDs (a longer one throws `RangeError`, where the
+   * OS would bind a truncated path); a Linux abstract name (starting with `'\0'`) may use 108.
    */
   path?: string
   /**
@@ -37,14 +50,20 @@ export interface ListenOptions {
   /**
    * Milliseconds without traffic in either direction after which a connection is aborted with
    * `TimeoutError` (surfaced on its source). Counts from accept, so it also frees queue slots held by
-   * silent peers. @default no limit
+   * silent peers. `0` means no limit, as leaving it out does. @default no limit
    */
   idleTimeout?: number
   /** Disable Nagle's algorithm on accepted connections (see `connect()`). @default true */
   noDelay?: boolean
-  /** TCP keep-alive on accepted connections; a number sets the initial delay in ms. @default false */
+  /**
+   * TCP keep-alive on accepted connections; a number (milliseconds, >= 0) also sets the delay before
+   * the first probe (see `connect()`). @default false
+   */
   keepAlive?: boolean | number
-  /** Closes the server when it fires (as `close()` does); rejects `listen()` if it fired first. */
+  /**
+   * Closes the server when it fires (as `close()` does). If it fired before `listen()` resolved,
+   * `listen()` rejects with `AbortError` and nothing stays bound.
+   */
   signal?: AbortSignal
   /**
    * Reports errors of connections served by `serve()` (and of the listening socket, e.g. too many
@@ -56,7 +75,8 @@ export interface ListenOptions {
 
 /**
  * Binds and listens; resolves once listening. The server is an async iterable of connections, and
- * `serve(handler)` runs a handler per connection.
+ * `serve(handler)` runs a handler per connection. Every option is checked before anything is bound:
+ * a bad one throws `TypeError`/`RangeError` and leaves no port or socket file behind.
  *
  * @example
  * ```ts
@@ -64,30 +84,32 @@ export interface ListenOptions {
  * await server.serve((conn) => pipe(conn, conn)) // echo
  * ```
  * @throws {AddressInUseError} another socket is bound there (`ERR_ADDRESS_IN_USE`)
- * @throws {AbortError} `signal` had fired (`ERR_ABORTED`)
+ * @throws {HostNotFoundError} `host` is a name that did not resolve (`ERR_HOST_NOT_FOUND`)
+ * @throws {AbortError} `signal` fired before listening started or while binding (`ERR_ABORTED`)
  */
 export async function listen(options: ListenOptions = {}): Promise<Server> {
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('listen(): options must be an object')
-  const path = options.path === undefined ? undefined : validatePath('listen()', options.path)
+  const fn = 'listen()'
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
+  }
+  const path = options.path === undefined ? undefined : validatePath(fn, options.path)
   if (path !== undefined && (options.port !== undefined || options.host !== undefined)) {
-    throw new TypeError('listen(): give either `path` (Unix socket) or `host`/`port` (TCP), not both')
+    throw new TypeError(`${fn}: give either \`path\` (Unix socket) or \`host\`/\`port\` (TCP), not both`)
   }
-  const port = options.port === undefined ? undefined : validatePort('listen()', options.port, true)
-  if (options.host !== undefined && (typeof options.host !== 'string' || options.host === '')) {
-    throw new TypeError('listen(): host must be a non-empty string')
-  }
-  const backlog = validateCount('listen()', 'backlog', options.backlog) ?? LISTEN_BACKLOG
+  const port = options.port === undefined ? undefined : validatePort(fn, options.port, true)
+  const host = options.host === undefined ? undefined : validateHost(fn, options.host)
+  const backlog = validateCount(fn, 'backlog', options.backlog) ?? LISTEN_BACKLOG
   const maxConnections =
-    validateCount('listen()', 'maxConnections', options.maxConnections) ?? Number.POSITIVE_INFINITY
-  const maxPending = validateCount('listen()', 'maxPending', options.maxPending) ?? MAX_PENDING_CONNECTIONS
-  const idleTimeout = validateMs('listen()', 'idleTimeout', options.idleTimeout)
+    validateCount(fn, 'maxConnections', options.maxConnections) ?? Number.POSITIVE_INFINITY
+  const maxPending = validateCount(fn, 'maxPending', options.maxPending) ?? MAX_PENDING_CONNECTIONS
+  const idleTimeout = validateMs(fn, 'idleTimeout', options.idleTimeout)
+  const noDelay = validateBoolean(fn, 'noDelay', options.noDelay) ?? true
+  const keepAlive = validateKeepAlive(fn, options.keepAlive) ?? false
   if (options.onError !== undefined && typeof options.onError !== 'function') {
-    throw new TypeError('listen(): onError must be a function')
+    throw new TypeError(`${fn}: onError must be a function, got ${describeValue(options.onError)}`)
   }
-  const signal = options.signal
-  if (signal?.aborted)
-    throw new AbortError('listen() was aborted before it started', { cause: signal.reason })
+  const signal = validateSignal(fn, options.signal)
+  if (signal?.aborted) throw new AbortError(`${fn} was aborted before it started`, { cause: signal.reason })
 
   const server = new Server({
     maxConnections,
@@ -96,10 +118,10 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     signal,
   })
   const listener = await bind({
-    ...(path === undefined ? { host: options.host, port } : { path }),
+    ...(path === undefined ? { host, port } : { path }),
     backlog,
-    noDelay: options.noDelay ?? true,
-    keepAlive: options.keepAlive ?? false,
+    noDelay,
+    keepAlive,
     connection: {
       onClose: server.onConnectionClose,
       ...(idleTimeout === undefined ? {} : { idleTimeout }),
@@ -107,7 +129,18 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     onConnection: server.onConnection,
     onError: server.report,
   })
-  server.attach(listener)
-  if (signal?.aborted) await server.close()
+  // Bound: from here on, every way out that does not return the server closes the listener.
+  try {
+    server.attach(listener)
+  } catch (err) {
+    await listener.close()
+    throw err
+  }
+  if (signal?.aborted) {
+    await server.close({ timeout: 0 })
+    throw new AbortError(`${fn} on ${formatAddress(listener.address)} was aborted while binding`, {
+      cause: signal.reason,
+    })
+  }
   return server
 }

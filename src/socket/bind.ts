@@ -48,19 +48,20 @@ export async function bind(options: BindOptions): Promise<Listener> {
     keepAlive: options.keepAlive !== false,
     ...(typeof options.keepAlive === 'number' ? { keepAliveInitialDelay: options.keepAlive } : {}),
   })
+  // A failed listen() leaves the server unbound (Node.js closes the handle it made), so a failure
+  // here has nothing to close.
   try {
     await listenOnce(server, options)
   } catch (err) {
-    if (options.path !== undefined && (err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
-      if (!(await isStaleSocket(options.path))) throw translateError(err, 'listen on', where)
-      await unlink(options.path)
-      try {
-        await listenOnce(server, options)
-      } catch (err2) {
-        throw translateError(err2, 'listen on', where)
-      }
-    } else {
+    if (options.path === undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
       throw translateError(err, 'listen on', where)
+    }
+    try {
+      if (!(await isStaleSocket(options.path))) throw err
+      await unlink(options.path)
+      await listenOnce(server, options)
+    } catch (err2) {
+      throw translateError(err2, 'listen on', where)
     }
   }
   const address = fromNodeAddress(server.address(), options.path)

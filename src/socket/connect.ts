@@ -1,10 +1,19 @@
-import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net'
+import { type NetConnectOpts, connect as netConnect } from 'node:net'
 import { AbortError, TimeoutError } from '../errors.js'
 import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatHostPort } from './address.js'
 import { Connection } from './connection.js'
 import { translateError } from './translate-error.js'
-import { validateMs, validatePath, validatePort } from './validate.js'
+import {
+  describeValue,
+  validateBoolean,
+  validateHost,
+  validateKeepAlive,
+  validateMs,
+  validatePath,
+  validatePort,
+  validateSignal,
+} from './validate.js'
 
 /** Options of {@link connect} for TCP. */
 export interface TcpConnectOptions {
@@ -20,29 +29,44 @@ export interface TcpConnectOptions {
    * @default true
    */
   noDelay?: boolean
-  /** Enable TCP keep-alive probes; a number sets the initial delay in milliseconds. @default false */
+  /**
+   * Enable TCP keep-alive probes; a number (milliseconds, >= 0) also sets the delay before the first
+   * probe. Node.js counts it in whole seconds, and `0` keeps the OS's default delay.
+   * @default false
+   */
   keepAlive?: boolean | number
   path?: undefined
 }
 
 /** Options of {@link connect} for a Unix domain socket. */
 export interface UnixConnectOptions {
-  /** Path of the Unix domain socket file. */
+  /**
+   * Path of the Unix domain socket file: at most 107 bytes of UTF-8 on Linux, 103 on macOS and the
+   * BSDs (a longer one throws `RangeError`, where the OS would cut it short); a Linux abstract name
+   * (starting with `'\0'`) may use 108.
+   */
   path: string
   host?: undefined
   port?: undefined
+  /** TCP only. */
+  family?: undefined
+  /** TCP only (checked, then ignored: a Unix socket has no Nagle delay). */
+  noDelay?: undefined
+  /** TCP only (checked, then ignored). */
+  keepAlive?: undefined
 }
 
 /** Options common to every {@link connect}. */
 export interface CommonConnectOptions {
   /**
-   * Milliseconds to wait for the connection to be established before failing with `TimeoutError`.
+   * Milliseconds to wait for the connection to be established before failing with `TimeoutError`;
+   * `0` means no limit, as leaving it out does.
    * @default no limit (the OS's own, about 2 minutes for TCP)
    */
   timeout?: number
   /**
    * Close the connection with a `TimeoutError` after this many milliseconds without traffic in
-   * either direction. @default no limit
+   * either direction; `0` means no limit, as leaving it out does. @default no limit
    */
   idleTimeout?: number
   /**
@@ -55,7 +79,8 @@ export interface CommonConnectOptions {
 export type ConnectOptions = (TcpConnectOptions | UnixConnectOptions) & CommonConnectOptions
 
 /**
- * Opens a TCP or Unix socket connection. Resolves once connected.
+ * Opens a TCP or Unix socket connection. Resolves once connected. Every option is checked before
+ * the socket is made: a bad one throws `TypeError`/`RangeError` and leaves nothing open.
  *
  * @example
  * ```ts
@@ -63,54 +88,23 @@ export type ConnectOptions = (TcpConnectOptions | UnixConnectOptions) & CommonCo
  * await pipe([new TextEncoder().encode('hi')], conn)
  * ```
  * @throws {ConnectionRefusedError} nobody listens at the address (`ERR_CONNECTION_REFUSED`)
+ * @throws {HostNotFoundError} the host name did not resolve (`ERR_HOST_NOT_FOUND`)
  * @throws {TimeoutError} `timeout` passed first (`ERR_TIMEOUT`)
  * @throws {AbortError} `signal` fired first (`ERR_ABORTED`)
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
-  if (options === null || typeof options !== 'object')
-    throw new TypeError('connect(): options must be an object')
-  const timeout = validateMs('connect()', 'timeout', options.timeout)
-  const idleTimeout = validateMs('connect()', 'idleTimeout', options.idleTimeout)
-  const signal = options.signal
-  let socket: Socket
-  let where: string
-  if (options.path !== undefined) {
-    if (options.port !== undefined || options.host !== undefined) {
-      throw new TypeError('connect(): give either `path` (Unix socket) or `host`/`port` (TCP), not both')
-    }
-    const path = validatePath('connect()', options.path)
-    where = `unix:${path}`
-    signal?.throwIfAborted()
-    socket = netConnect(withHighWaterMark({ path, allowHalfOpen: true }))
-  } else {
-    const tcp = options as TcpConnectOptions
-    const port = validatePort('connect()', tcp.port, false)
-    const host = tcp.host ?? 'localhost'
-    if (typeof host !== 'string' || host === '')
-      throw new TypeError(`connect(): host must be a non-empty string`)
-    if (tcp.family !== undefined && tcp.family !== 4 && tcp.family !== 6) {
-      throw new TypeError(`connect(): family must be 4 or 6, got ${String(tcp.family)}`)
-    }
-    where = formatHostPort(host, port)
-    if (signal?.aborted) throw new AbortError(`Connect to ${where} was aborted`, { cause: signal.reason })
-    const keepAlive = tcp.keepAlive ?? false
-    socket = netConnect(
-      withHighWaterMark({
-        host,
-        port,
-        ...(tcp.family === undefined ? {} : { family: tcp.family }),
-        allowHalfOpen: true,
-        noDelay: tcp.noDelay ?? true,
-        keepAlive: keepAlive !== false,
-        ...(typeof keepAlive === 'number' ? { keepAliveInitialDelay: keepAlive } : {}),
-      }),
-    )
+  const fn = 'connect()'
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
   }
-  if (signal?.aborted) {
-    socket.destroy()
-    throw new AbortError(`Connect to ${where} was aborted`, { cause: signal.reason })
-  }
+  const timeout = validateMs(fn, 'timeout', options.timeout)
+  const idleTimeout = validateMs(fn, 'idleTimeout', options.idleTimeout)
+  const signal = validateSignal(fn, options.signal)
+  const { where, netOptions } = targetOf(fn, options)
+  if (signal?.aborted) throw new AbortError(`Connect to ${where} was aborted`, { cause: signal.reason })
 
+  // From here on the socket exists: every way out that does not hand it to a Connection destroys it.
+  const socket = netConnect(withHighWaterMark(netOptions))
   await new Promise<void>((resolve, reject) => {
     let timer: NodeJS.Timeout | undefined
     const done = (err?: Error): void => {
@@ -134,18 +128,55 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     socket.once('connect', onConnect)
     socket.once('error', onError)
     signal?.addEventListener('abort', onAbort, { once: true })
-    if (timeout !== undefined) {
+    // 0 is "no limit": a 0 ms timer would race the connect (on loopback it lost about 1 time in 10).
+    if (timeout !== undefined && timeout > 0) {
       timer = setTimeout(
         () => done(new TimeoutError(`Connect to ${where} timed out after ${timeout} ms`)),
         timeout,
       )
     }
   })
-  return new Connection(socket, {
-    ...(options.path === undefined ? {} : { path: options.path }),
-    ...(idleTimeout === undefined ? {} : { idleTimeout }),
-    ...(signal === undefined ? {} : { signal }),
-  })
+  try {
+    return new Connection(socket, {
+      ...(options.path === undefined ? {} : { path: options.path }),
+      ...(idleTimeout === undefined ? {} : { idleTimeout }),
+      ...(signal === undefined ? {} : { signal }),
+    })
+  } catch (err) {
+    socket.destroy()
+    throw err
+  }
+}
+
+/** Checks the address options (and the TCP socket options) and turns them into Node.js's. */
+function targetOf(fn: string, options: ConnectOptions): { where: string; netOptions: NetConnectOpts } {
+  // Checked whichever the transport: a Unix socket ignores them, but a wrong type is still a mistake.
+  const noDelay = validateBoolean(fn, 'noDelay', options.noDelay) ?? true
+  const keepAlive = validateKeepAlive(fn, options.keepAlive) ?? false
+  if (options.family !== undefined && options.family !== 4 && options.family !== 6) {
+    throw new TypeError(`${fn}: family must be 4 or 6, got ${describeValue(options.family)}`)
+  }
+  if (options.path !== undefined) {
+    if (options.port !== undefined || options.host !== undefined) {
+      throw new TypeError(`${fn}: give either \`path\` (Unix socket) or \`host\`/\`port\` (TCP), not both`)
+    }
+    const path = validatePath(fn, options.path)
+    return { where: `unix:${path}`, netOptions: { path, allowHalfOpen: true } }
+  }
+  const port = validatePort(fn, options.port, false)
+  const host = validateHost(fn, options.host ?? 'localhost')
+  return {
+    where: formatHostPort(host, port),
+    netOptions: {
+      host,
+      port,
+      ...(options.family === undefined ? {} : { family: options.family }),
+      allowHalfOpen: true,
+      noDelay,
+      keepAlive: keepAlive !== false,
+      ...(typeof keepAlive === 'number' ? { keepAliveInitialDelay: keepAlive } : {}),
+    },
+  }
 }
 
 /**

@@ -2,6 +2,7 @@ import {
   AddressInUseError,
   ConnectionRefusedError,
   ConnectionResetError,
+  HostNotFoundError,
   ItSocketError,
   SocketError,
   TimeoutError,
@@ -9,6 +10,27 @@ import {
 
 /** What was being done when a Node.js socket error happened, for the message. */
 export type SocketOperation = 'connect to' | 'listen on' | 'connection with'
+
+/**
+ * Codes of a failed name lookup: `ENOTFOUND` (the name does not exist; Node.js reports getaddrinfo's
+ * `EAI_NONAME` and `EAI_NODATA` as it), `EAI_AGAIN` (no answer from the resolver).
+ */
+const HOST_NOT_FOUND_CODES: ReadonlySet<string> = new Set([
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EAI_NONAME',
+  'EAI_NODATA',
+])
+
+/**
+ * A failed name lookup as a {@link HostNotFoundError} naming `where` (`host:port`), or `undefined`
+ * when `err` is something else. Shared by TCP and UDP.
+ */
+export function hostNotFound(err: unknown, operation: string, where: string): HostNotFoundError | undefined {
+  const code = (err as NodeJS.ErrnoException | undefined)?.code
+  if (code === undefined || !HOST_NOT_FOUND_CODES.has(code)) return undefined
+  return new HostNotFoundError(`Cannot ${operation} ${where}: host not found (${code})`, { cause: err })
+}
 
 /**
  * Wraps a Node.js socket error in the it-socket class for its `code`, keeping the original as
@@ -34,6 +56,8 @@ export function translateError(err: unknown, operation: SocketOperation, where: 
     case 'EADDRINUSE':
       return new AddressInUseError(`Cannot listen on ${where}: address already in use`, options)
   }
+  const notFound = hostNotFound(err, operation, where)
+  if (notFound !== undefined) return notFound
   const detail = err instanceof Error ? err.message : String(err)
   return new SocketError(`Socket error on ${operation} ${where}: ${detail}`, options)
 }

@@ -11,6 +11,7 @@ import {
   SocketError,
 } from '../errors.js'
 import { MAX_OUTSTANDING_SENDS } from '../limits.js'
+import { hostNotFound } from './translate-error.js'
 import { Latch, Wakeup } from './wakeup.js'
 
 /** Largest UDP payload over IPv4, in bytes: 65,535 − 20 (IP header) − 8 (UDP header). */
@@ -54,15 +55,10 @@ export function translateUdpError(err: unknown, operation: string, where: string
     case 'EMSGSIZE':
       return new DatagramTooLargeError(`Cannot send datagram to ${where}: too large (EMSGSIZE)`, options)
   }
+  const notFound = hostNotFound(err, operation, where)
+  if (notFound !== undefined) return notFound
   const detail = err instanceof Error ? err.message : String(err)
   return new SocketError(`Socket error on ${operation} ${where}: ${detail}`, options)
-}
-
-/** Describes a value for a TypeError: `string`, `null`, `Array`. */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  if (typeof value !== 'object') return typeof value
-  return value.constructor?.name ?? 'object'
 }
 
 /**
@@ -334,8 +330,10 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
   private readonly onSent = (err: Error | null, size?: number): void => {
     this.outstanding--
     if (err != null && !this.handleClosing) {
-      const failed = err as NodeJS.ErrnoException & { address?: string; port?: number }
-      const where = failed.address === undefined ? this.name : `${failed.address}:${failed.port}`
+      // A send to a host name that did not resolve carries the name (`hostname`), not an address.
+      const failed = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }
+      const where =
+        failed.address !== undefined ? `${failed.address}:${failed.port}` : (failed.hostname ?? this.name)
       if (failed.code === 'EMSGSIZE') {
         const what =
           size === undefined

@@ -6,13 +6,12 @@ import { UDP_QUEUE_SIZE } from '../limits.js'
 import { formatAddress, formatHostPort, type NetAddress } from './address.js'
 import {
   DatagramEndpoint,
-  describeValue,
   type EndpointInit,
   MAX_UDP4_PAYLOAD,
   MAX_UDP6_PAYLOAD,
   translateUdpError,
 } from './udp-endpoint.js'
-import { validatePort } from './validate.js'
+import { describeValue, validateBoolean, validateHost, validatePort, validateSignal } from './validate.js'
 
 /** The socket family: `udp4` (IPv4) or `udp6` (IPv6, which also reaches IPv4-mapped addresses). */
 export type UdpType = 'udp4' | 'udp6'
@@ -91,7 +90,8 @@ export class DatagramSocket
   /**
    * Sends every datagram of `source` to its `address` and `port`; resolves once all were handed to
    * the OS (not once delivered: UDP does not say). The socket stays open when `source` ends or fails.
-   * Rejects with `TypeError`/`RangeError` on a malformed item, `DatagramTooLargeError` on an
+   * Rejects with `TypeError`/`RangeError` on a malformed item (bare bytes included: a socket that
+   * sends bare bytes to one peer is {@link udp.connect}'s), `DatagramTooLargeError` on an
    * oversized one, `SocketClosedError` once closed. May be called again once a call has settled; a
    * call while another is sending rejects with `SinkInUseError`.
    */
@@ -111,13 +111,11 @@ export class DatagramSocket
   }
 
   protected send(item: OutgoingDatagram): void {
-    if (item === null || typeof item !== 'object') {
-      throw new TypeError(
-        `DatagramSocket.sink(): each item must be { data, address, port }, got ${describeValue(item)}`,
-      )
-    }
+    if (item === null || typeof item !== 'object') throw notADatagram(item)
     const { data, address, port } = item
     if (!(data instanceof Uint8Array)) {
+      // Checked only once the item is wrong, to keep the per-datagram path short.
+      if (ArrayBuffer.isView(item) || item instanceof ArrayBuffer) throw notADatagram(item)
       throw new TypeError(`DatagramSocket.sink(): data must be a Uint8Array, got ${describeValue(data)}`)
     }
     if (typeof address !== 'string' || address === '') {
@@ -131,6 +129,19 @@ export class DatagramSocket
     this.socket.send(data, port, address, this.sendCallback(size))
     this.sent()
   }
+}
+
+/** The TypeError for an item of `DatagramSocket.sink` that is not a `{ data, address, port }` object. */
+function notADatagram(item: unknown): TypeError {
+  const what = describeValue(item)
+  const bare = typeof item === 'string' || ArrayBuffer.isView(item) || item instanceof ArrayBuffer
+  return new TypeError(
+    bare
+      ? `DatagramSocket.sink(): got ${what}, but each item must be a datagram { data, address, port }: ` +
+          "an unconnected socket needs each datagram's destination " +
+          '(for a socket whose sink takes bare bytes for one peer, use udp.connect())'
+      : `DatagramSocket.sink(): each item must be a datagram { data, address, port }, got ${what}`,
+  )
 }
 
 /**
@@ -154,7 +165,8 @@ export class DatagramConnection
 
   /**
    * Sends each message of `source` as one datagram; resolves once all were handed to the OS. The
-   * socket stays open when `source` ends or fails. Rejects with `TypeError` on a non-`Uint8Array`,
+   * socket stays open when `source` ends or fails. Rejects with `TypeError` naming the type of a
+   * message that is not a `Uint8Array` (a string, or another view such as `Uint16Array`),
    * `DatagramTooLargeError` on an oversized message, `ConnectionRefusedError` once the peer's port
    * was found closed, `SocketClosedError` once closed. May be called again once a call has settled; a
    * call while another is sending rejects with `SinkInUseError`.
@@ -200,29 +212,33 @@ export class DatagramConnection
  * await pipe(sock.source, sock.sink) // an echo server
  * ```
  * @throws {AddressInUseError} the address is taken and `reuseAddr` is not set (`ERR_ADDRESS_IN_USE`)
+ * @throws {HostNotFoundError} `host` is a name that did not resolve (`ERR_HOST_NOT_FOUND`)
  * @throws {AbortError} `signal` fired first (`ERR_ABORTED`)
  */
 async function bind(options: UdpBindOptions = {}): Promise<DatagramSocket> {
   const fn = 'udp.bind()'
-  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object`)
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
+  }
   const port = options.port === undefined ? 0 : validatePort(fn, options.port, true)
   const host = options.host === undefined ? undefined : validateHost(fn, options.host)
   const type = validateType(fn, options.type, host)
   const queueSize = validateQueueSize(fn, options.queueSize)
-  const reuseAddr = options.reuseAddr ?? false
-  if (typeof reuseAddr !== 'boolean') throw new TypeError(`${fn}: reuseAddr must be a boolean`)
+  const reuseAddr = validateBoolean(fn, 'reuseAddr', options.reuseAddr) ?? false
   const signal = validateSignal(fn, options.signal)
   const where = formatHostPort(host ?? (type === 'udp6' ? '::' : '0.0.0.0'), port)
   if (signal?.aborted) throw new AbortError(`Bind to ${where} was aborted`, { cause: signal.reason })
 
   const socket = createSocket({ type, reuseAddr })
   await settle(socket, 'listening', where, 'bind to', signal, () => socket.bind(port, host))
-  const address = toNetAddress(socket.address())
-  return new DatagramSocket(socket, {
-    name: `UDP socket ${formatAddress(address)}`,
-    queueSize,
-    maxPayload: maxPayloadOf(type),
-    signal,
+  return adopt(socket, () => {
+    const address = toNetAddress(socket.address())
+    return new DatagramSocket(socket, {
+      name: `UDP socket ${formatAddress(address)}`,
+      queueSize,
+      maxPayload: maxPayloadOf(type),
+      signal,
+    })
   })
 }
 
@@ -237,12 +253,15 @@ async function bind(options: UdpBindOptions = {}): Promise<DatagramSocket> {
  * await conn.sink([new TextEncoder().encode('ping')])
  * for await (const reply of conn.source) console.log(reply)
  * ```
+ * @throws {HostNotFoundError} the host name did not resolve (`ERR_HOST_NOT_FOUND`)
  * @throws {AbortError} `signal` fired first (`ERR_ABORTED`)
- * @throws {SocketError} the host name did not resolve, or the OS refused (`ERR_SOCKET`)
+ * @throws {SocketError} the OS refused (`ERR_SOCKET`)
  */
 async function connect(options: UdpConnectOptions): Promise<DatagramConnection> {
   const fn = 'udp.connect()'
-  if (options === null || typeof options !== 'object') throw new TypeError(`${fn}: options must be an object`)
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
+  }
   const port = validatePort(fn, options.port, false)
   const host = validateHost(fn, options.host ?? 'localhost')
   const type = validateType(fn, options.type, host)
@@ -253,12 +272,16 @@ async function connect(options: UdpConnectOptions): Promise<DatagramConnection> 
 
   const socket = createSocket({ type })
   await settle(socket, 'connect', where, 'connect to', signal, () => socket.connect(port, host))
-  return new DatagramConnection(socket, {
-    name: `UDP connection with ${formatAddress(toNetAddress(socket.remoteAddress()))}`,
-    queueSize,
-    maxPayload: maxPayloadOf(type),
-    signal,
-  })
+  return adopt(
+    socket,
+    () =>
+      new DatagramConnection(socket, {
+        name: `UDP connection with ${formatAddress(toNetAddress(socket.remoteAddress()))}`,
+        queueSize,
+        maxPayload: maxPayloadOf(type),
+        signal,
+      }),
+  )
 }
 
 /**
@@ -299,8 +322,23 @@ function settle(
     socket.once(event, onEvent)
     socket.once('error', onError)
     signal?.addEventListener('abort', onAbort, { once: true })
-    start()
+    try {
+      start()
+    } catch (err) {
+      // Node.js throws some argument errors synchronously: the socket must not outlive them.
+      done(err instanceof Error ? err : new Error(String(err)))
+    }
   })
+}
+
+/** Wraps a bound or connected socket; if that fails, the socket is closed rather than leaked. */
+function adopt<T>(socket: Socket, wrap: () => T): T {
+  try {
+    return wrap()
+  } catch (err) {
+    socket.close()
+    throw err
+  }
 }
 
 function toNetAddress(address: { address: string; port: number; family: string }): NetAddress {
@@ -309,13 +347,6 @@ function toNetAddress(address: { address: string; port: number; family: string }
 
 function maxPayloadOf(type: UdpType): number {
   return type === 'udp6' ? MAX_UDP6_PAYLOAD : MAX_UDP4_PAYLOAD
-}
-
-function validateHost(fn: string, host: unknown): string {
-  if (typeof host !== 'string' || host === '') {
-    throw new TypeError(`${fn}: host must be a non-empty string, got ${describeValue(host)}`)
-  }
-  return host
 }
 
 /** The socket type, defaulted from `host`; an IP address of the other family is an impossible combination. */
@@ -341,12 +372,4 @@ function validateQueueSize(fn: string, value: unknown): number {
     throw new RangeError(`${fn}: queueSize must be a positive integer (datagrams), got ${String(value)}`)
   }
   return value
-}
-
-function validateSignal(fn: string, signal: unknown): AbortSignal | undefined {
-  if (signal === undefined) return undefined
-  if (!(signal instanceof AbortSignal)) {
-    throw new TypeError(`${fn}: signal must be an AbortSignal, got ${describeValue(signal)}`)
-  }
-  return signal
 }

@@ -1,10 +1,31 @@
-/** Argument checks shared by connect() and listen(): they throw TypeError/RangeError at once. */
+/**
+ * Argument checks shared by connect(), listen() and udp: they throw TypeError/RangeError at once,
+ * before any socket exists, so a bad option can never leave one behind.
+ */
+
+/**
+ * Names a bad value for a message: numbers and booleans by their value (`-1`, `NaN`, `true`), other
+ * values by their type (`string`, `undefined`, `null`, `Object`, `Uint16Array`).
+ */
+export function describeValue(value: unknown): string {
+  if (value === null) return 'null'
+  switch (typeof value) {
+    case 'number':
+    case 'boolean':
+      return String(value)
+    case 'object':
+      // Object.create(null) has no constructor; an anonymous class has an empty name.
+      return (value.constructor as { name?: string } | undefined)?.name || 'object'
+    default:
+      return typeof value
+  }
+}
 
 /** A port number: an integer 0–65535 (0, "any free port", only where `allowZero`). */
 export function validatePort(fn: string, port: unknown, allowZero: boolean): number {
   const min = allowZero ? 0 : 1
   if (typeof port !== 'number' || !Number.isInteger(port) || port < min || port > 65535) {
-    throw new RangeError(`${fn}: port must be an integer from ${min} to 65535, got ${String(port)}`)
+    throw new RangeError(`${fn}: port must be an integer from ${min} to 65535, got ${describeValue(port)}`)
   }
   return port
 }
@@ -13,7 +34,7 @@ export function validatePort(fn: string, port: unknown, allowZero: boolean): num
 export function validateMs(fn: string, name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined
   if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${fn}: ${name} must be a number of milliseconds >= 0, got ${String(value)}`)
+    throw new RangeError(`${fn}: ${name} must be a number of milliseconds >= 0, got ${describeValue(value)}`)
   }
   return value
 }
@@ -26,13 +47,77 @@ export function validateCount(fn: string, name: string, value: unknown): number 
     !(Number.isInteger(value) || value === Number.POSITIVE_INFINITY) ||
     value < 1
   ) {
-    throw new RangeError(`${fn}: ${name} must be a positive integer, got ${String(value)}`)
+    throw new RangeError(`${fn}: ${name} must be a positive integer, got ${describeValue(value)}`)
   }
   return value
 }
 
-/** A Unix socket path: a non-empty string. */
+/** An optional boolean flag. */
+export function validateBoolean(fn: string, name: string, value: unknown): boolean | undefined {
+  if (value === undefined || typeof value === 'boolean') return value
+  throw new TypeError(`${fn}: ${name} must be a boolean, got ${describeValue(value)}`)
+}
+
+/** The optional `keepAlive` of TCP sockets: a boolean, or the initial delay in milliseconds (>= 0). */
+export function validateKeepAlive(fn: string, value: unknown): boolean | number | undefined {
+  if (value === undefined || typeof value === 'boolean') return value
+  if (typeof value !== 'number') {
+    throw new TypeError(
+      `${fn}: keepAlive must be a boolean or a number of milliseconds, got ${describeValue(value)}`,
+    )
+  }
+  return validateMs(fn, 'keepAlive', value)
+}
+
+/** An optional `AbortSignal`: anything else would fail only once a socket exists. */
+export function validateSignal(fn: string, signal: unknown): AbortSignal | undefined {
+  if (signal === undefined || signal instanceof AbortSignal) return signal
+  throw new TypeError(`${fn}: signal must be an AbortSignal, got ${describeValue(signal)}`)
+}
+
+/** A host name or IP address: a non-empty string. */
+export function validateHost(fn: string, host: unknown): string {
+  if (typeof host !== 'string' || host === '') {
+    throw new TypeError(`${fn}: host must be a non-empty string, got ${describeValue(host)}`)
+  }
+  return host
+}
+
+/**
+ * Size of `sun_path`, the field a Unix socket path is copied into, in bytes including the terminating
+ * NUL: 108 on Linux, 104 on macOS and the BSDs. Past it the OS (or libuv) cuts the path short and
+ * binds a different file (https://man7.org/linux/man-pages/man7/unix.7.html). Other systems are not
+ * checked here.
+ */
+const SUN_PATH_SIZE: Partial<Record<NodeJS.Platform, number>> = {
+  linux: 108,
+  android: 108,
+  darwin: 104,
+  freebsd: 104,
+  openbsd: 104,
+  netbsd: 104,
+}
+
+/**
+ * A Unix socket path: a non-empty string whose UTF-8 fits `sun_path` with its terminating NUL. A
+ * Linux abstract socket name (starting with NUL) needs no terminator, so it may fill `sun_path`.
+ */
 export function validatePath(fn: string, path: unknown): string {
-  if (typeof path !== 'string' || path === '') throw new TypeError(`${fn}: path must be a non-empty string`)
+  if (typeof path !== 'string' || path === '') {
+    throw new TypeError(`${fn}: path must be a non-empty string, got ${describeValue(path)}`)
+  }
+  const size = SUN_PATH_SIZE[process.platform]
+  if (size === undefined) return path
+  const bytes = Buffer.byteLength(path)
+  const abstract = path.startsWith('\0') && (process.platform === 'linux' || process.platform === 'android')
+  const max = abstract ? size : size - 1
+  if (bytes > max) {
+    throw new RangeError(
+      abstract
+        ? `${fn}: path is ${bytes} bytes long; an abstract socket name may be at most ${max} bytes on ${process.platform}`
+        : `${fn}: path is ${bytes} bytes long (UTF-8); a Unix socket path may be at most ${max} bytes on ` +
+            `${process.platform} (sun_path holds ${size}, with the terminating NUL)`,
+    )
+  }
   return path
 }

@@ -1,9 +1,32 @@
 import { writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join } from 'node:path'
-import { AbortError, AddressInUseError, connect, listen, pipe } from 'it-socket'
+import {
+  AbortError,
+  AddressInUseError,
+  ConnectionRefusedError,
+  connect,
+  HostNotFoundError,
+  listen,
+  pipe,
+} from 'it-socket'
 import { describe, expect, it } from 'vitest'
 import { portOf, tempDir } from '../helpers/net.js'
+
+/** A TCP port on 127.0.0.1 that was free a moment ago: bound with port 0, then let go. */
+async function freePort(): Promise<number> {
+  const probe = await listen({ host: '127.0.0.1' })
+  const port = portOf(probe)
+  await probe.close()
+  return port
+}
+
+/** Asserts that nothing listens on 127.0.0.1:`port`. */
+async function expectRefused(port: number): Promise<void> {
+  const err = await connect({ host: '127.0.0.1', port }).catch((e: unknown) => e)
+  expect(err).toBeInstanceOf(ConnectionRefusedError)
+  expect((err as ConnectionRefusedError).code).toBe('ERR_CONNECTION_REFUSED')
+}
 
 describe('listen()', () => {
   it('binds an ephemeral port with port 0 and reports it in address', async () => {
@@ -94,5 +117,62 @@ describe('listen()', () => {
     await expect(listen({ maxPending: 1.5 })).rejects.toBeInstanceOf(RangeError)
     await expect(listen({ idleTimeout: Number.NaN })).rejects.toBeInstanceOf(RangeError)
     await expect(listen({ path: '/tmp/x.sock', port: 1 })).rejects.toBeInstanceOf(TypeError)
+  })
+
+  it.each([
+    {
+      options: { signal: {} },
+      error: TypeError,
+      message: 'listen(): signal must be an AbortSignal, got Object',
+    },
+    { options: { noDelay: 1 }, error: TypeError, message: 'listen(): noDelay must be a boolean, got 1' },
+    {
+      options: { keepAlive: 'on' },
+      error: TypeError,
+      message: 'listen(): keepAlive must be a boolean or a number of milliseconds, got string',
+    },
+    {
+      options: { keepAlive: Number.NaN },
+      error: RangeError,
+      message: 'listen(): keepAlive must be a number of milliseconds >= 0, got NaN',
+    },
+    {
+      options: { onError: 'log' },
+      error: TypeError,
+      message: 'listen(): onError must be a function, got string',
+    },
+  ])(
+    'listen($options) rejects with $error.name naming the option and leaves the port unbound',
+    async ({ options, error, message }) => {
+      const port = await freePort()
+      const err = await listen({ host: '127.0.0.1', port, ...options } as never).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(error)
+      expect((err as Error).message).toBe(message)
+      await expectRefused(port)
+    },
+  )
+
+  it('listen() whose signal fires while binding rejects with AbortError and leaves the port unbound', async () => {
+    const port = await freePort()
+    const controller = new AbortController()
+    const listening = listen({ host: '127.0.0.1', port, signal: controller.signal })
+    const reason = new Error('shutting down')
+    controller.abort(reason)
+    const err = await listening.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(AbortError)
+    expect((err as AbortError).code).toBe('ERR_ABORTED')
+    expect((err as Error).cause).toBe(reason)
+    await expectRefused(port)
+  })
+
+  it('listen() on a host name that does not resolve fails with HostNotFoundError naming it', async () => {
+    const err = await listen({ host: 'nosuchhost.invalid', port: 0 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(HostNotFoundError)
+    expect((err as HostNotFoundError).code).toBe('ERR_HOST_NOT_FOUND')
+    const cause = (err as Error).cause as NodeJS.ErrnoException
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(cause.code)
+    expect((err as Error).message).toBe(
+      `Cannot listen on nosuchhost.invalid:0: host not found (${cause.code})`,
+    )
   })
 })

@@ -6,6 +6,7 @@ import {
   type DatagramConnection,
   type DatagramSocket,
   DatagramTooLargeError,
+  HostNotFoundError,
   type OutgoingDatagram,
   pipe,
   SinkInUseError,
@@ -332,6 +333,43 @@ describe('udp.bind()', () => {
     expect(second.address.port).toBe(first.address.port)
   })
 
+  it.each([
+    { item: encoder.encode('hello'), type: 'Uint8Array' },
+    { item: 'hello', type: 'string' },
+  ])(
+    'DatagramSocket.sink given bare bytes ($type) rejects with TypeError pointing to udp.connect()',
+    async ({ item, type }) => {
+      const sock = track(await udp.bind({ host: '127.0.0.1' }))
+      const err = await rejection(sock.sink([item as never]))
+      expect(err).toBeInstanceOf(TypeError)
+      expect((err as Error).message).toBe(
+        `DatagramSocket.sink(): got ${type}, but each item must be a ` +
+          "datagram { data, address, port }: an unconnected socket needs each datagram's destination " +
+          '(for a socket whose sink takes bare bytes for one peer, use udp.connect())',
+      )
+    },
+  )
+
+  it('DatagramSocket.sink to a host name that does not resolve fails with HostNotFoundError', async () => {
+    const sock = track(await udp.bind({ host: '127.0.0.1' }))
+    const datagram = { data: encoder.encode('hi'), address: 'nosuchhost.invalid', port: 9 }
+    const err = await rejection(sock.sink([datagram]))
+    expect(err).toBeInstanceOf(HostNotFoundError)
+    expect(err).toMatchObject({ code: 'ERR_HOST_NOT_FOUND' })
+    const cause = (err as Error).cause as NodeJS.ErrnoException
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(cause.code)
+    expect((err as Error).message).toBe(`Cannot send to nosuchhost.invalid: host not found (${cause.code})`)
+  })
+
+  it('udp.bind() on a host name that does not resolve fails with HostNotFoundError naming it', async () => {
+    const err = await rejection(udp.bind({ host: 'nosuchhost.invalid' }))
+    expect(err).toBeInstanceOf(HostNotFoundError)
+    expect(err).toMatchObject({ code: 'ERR_HOST_NOT_FOUND' })
+    const cause = (err as Error).cause as NodeJS.ErrnoException
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(cause.code)
+    expect((err as Error).message).toBe(`Cannot bind to nosuchhost.invalid:0: host not found (${cause.code})`)
+  })
+
   it('DatagramSocket [Symbol.asyncDispose] closes the socket', async () => {
     let sock: DatagramSocket | undefined
     {
@@ -394,9 +432,31 @@ describe('udp.connect()', () => {
     await until(() => conn.isClosed, 5_000, 'the socket to close')
   })
 
-  it('DatagramConnection.sink rejects a non-Uint8Array message with TypeError', async () => {
-    const conn = track(await udp.connect({ host: '127.0.0.1', port: await closedPort() }))
-    await expect(conn.sink(['text' as unknown as Uint8Array])).rejects.toThrow(TypeError)
+  it.each([
+    { message: 'text', type: 'string' },
+    { message: new Uint16Array([1, 2]), type: 'Uint16Array' },
+    { message: new Uint8Array(4).buffer, type: 'ArrayBuffer' },
+  ])(
+    'DatagramConnection.sink rejects a $type message with TypeError naming its type',
+    async ({ message, type }) => {
+      const conn = track(await udp.connect({ host: '127.0.0.1', port: await closedPort() }))
+      const err = await rejection(conn.sink([message as never]))
+      expect(err).toBeInstanceOf(TypeError)
+      expect((err as Error).message).toBe(
+        `DatagramConnection.sink(): each message must be a Uint8Array, got ${type}`,
+      )
+    },
+  )
+
+  it('udp.connect() to a host name that does not resolve fails with HostNotFoundError naming it', async () => {
+    const err = await rejection(udp.connect({ host: 'nosuchhost.invalid', port: 9 }))
+    expect(err).toBeInstanceOf(HostNotFoundError)
+    expect(err).toMatchObject({ code: 'ERR_HOST_NOT_FOUND' })
+    const cause = (err as Error).cause as NodeJS.ErrnoException
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(cause.code)
+    expect((err as Error).message).toBe(
+      `Cannot connect to nosuchhost.invalid:9: host not found (${cause.code})`,
+    )
   })
 
   it('DatagramConnection.sink fails with DatagramTooLargeError naming the size past 65,507 B', async () => {
@@ -427,6 +487,7 @@ describe('udp.connect()', () => {
     { options: { port: 9, host: 7 }, error: TypeError },
     { options: { port: 9, host: '::1', type: 'udp4' }, error: TypeError },
     { options: { port: 9, queueSize: -1 }, error: RangeError },
+    { options: { port: 9, signal: {} }, error: TypeError },
   ])('udp.connect($options) rejects with $error.name', async ({ options, error }) => {
     await expect(udp.connect(options as never)).rejects.toThrow(error)
   })
