@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url'
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
+/** `npm test`: everything that needs Node.js and npm only. */
 export default defineConfig({
   resolve: {
     // Examples and tests import the package by its name, as users do.
@@ -8,6 +9,8 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    // Tests against programs we did not write (nc, python3): `npm run test:interop`.
+    exclude: [...configDefaults.exclude, 'test/interop/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Socket tests are I/O bound; two workers match the two cores CI has.

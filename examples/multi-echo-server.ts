@@ -1,7 +1,9 @@
 /**
  * The seed's server3.py, a multi-client echo server, without a thread per connection: one event
  * loop serves them all, at most 1,000 at once (the rest wait, unread, for a slot), each echoed until
- * it says `bye`. `npm start` runs it. Run: node dist/examples/multi-echo-server.js [PORT=7788]
+ * it says `bye`. Run: node dist/examples/multi-echo-server.js [PORT=7788]
+ * (`npm start` runs the command-line equivalent instead, `it-socket listen 7788 --echo --framing
+ * lines --until bye`: the same session, from the it-socket command.)
  */
 import { formatAddress, lines, listen, pipe, until } from 'it-socket'
 

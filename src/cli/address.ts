@@ -1,4 +1,4 @@
-import { UsageError } from './usage-error.js'
+import { quote, UsageError } from './usage-error.js'
 
 /** A TCP address from the command line; `host` is `undefined` when only a port was given. */
 export interface HostPort {
@@ -19,7 +19,7 @@ export function parseAddress(text: string, options: { allowZero: boolean }): Hos
   if (text.startsWith('[')) {
     const close = text.indexOf(']')
     if (close < 0 || text[close + 1] !== ':') {
-      throw new UsageError(`bad address "${text}": expected [IPV6]:PORT, e.g. [::1]:7788`)
+      throw new UsageError(`bad address ${quote(text)}: expected [IPV6]:PORT, e.g. [::1]:7788`)
     }
     host = text.slice(1, close)
     port = text.slice(close + 2)
@@ -29,13 +29,13 @@ export function parseAddress(text: string, options: { allowZero: boolean }): Hos
       host = text.slice(0, colon)
       port = text.slice(colon + 1)
       if (host.includes(':')) {
-        throw new UsageError(`bad address "${text}": write an IPv6 address in brackets, e.g. [::1]:7788`)
+        throw new UsageError(`bad address ${quote(text)}: write an IPv6 address in brackets, e.g. [::1]:7788`)
       }
     } else {
       port = text
     }
   }
-  if (host === '') throw new UsageError(`bad address "${text}": the host before ":" is empty`)
+  if (host === '') throw new UsageError(`bad address ${quote(text)}: the host before ":" is empty`)
   return { host, port: parsePort(port, options) }
 }
 
@@ -47,7 +47,7 @@ export function parsePort(text: string, options: { allowZero: boolean }): number
   const min = options.allowZero ? 0 : 1
   const port = /^\d{1,5}$/.test(text) ? Number(text) : Number.NaN
   if (!(port >= min && port <= 65535)) {
-    throw new UsageError(`bad port "${text}": expected an integer from ${min} to 65535`)
+    throw new UsageError(`bad port ${quote(text)}: expected an integer from ${min} to 65535`)
   }
   return port
 }

@@ -7,7 +7,7 @@ import type { ListenCommandOptions } from './listen-command.js'
 import type { Target } from './target.js'
 import { UDP_LINGER, type UdpConnectCommandOptions } from './udp-connect-command.js'
 import type { UdpListenCommandOptions } from './udp-listen-command.js'
-import { UsageError } from './usage-error.js'
+import { quote, UsageError } from './usage-error.js'
 
 /** What the command line asks for. */
 export type Command =
@@ -51,7 +51,7 @@ export function parseCommand(argv: readonly string[]): Command {
       return parseConnect(rest)
     case 'help':
       if (rest.length > 1 || (rest[0] !== undefined && !['listen', 'connect'].includes(rest[0]))) {
-        throw new UsageError(`help: unknown command "${rest.join(' ')}": expected listen or connect`)
+        throw new UsageError(`help: unknown command ${quote(rest.join(' '))}: expected listen or connect`)
       }
       return { name: 'help', text: helpFor(rest[0]) }
     case '-h':
@@ -63,7 +63,7 @@ export function parseCommand(argv: readonly string[]): Command {
     case undefined:
       throw new UsageError('missing command: expected listen or connect')
     default:
-      throw new UsageError(`unknown command "${first}": expected listen or connect`)
+      throw new UsageError(`unknown command ${quote(first)}: expected listen or connect`)
   }
 }
 
@@ -94,7 +94,7 @@ function parseListen(args: string[]): Command {
       echo,
       until: values.until,
       maxConnections: positiveInteger('listen', '--max-connections', values['max-connections']),
-      idleTimeout: positiveInteger('listen', '--idle-timeout', values['idle-timeout']),
+      idleTimeout: milliseconds('listen', '--idle-timeout', values['idle-timeout']),
       verbose,
     },
   }
@@ -104,7 +104,7 @@ function parseConnect(args: string[]): Command {
   const { values, positionals } = parse('connect', args, CONNECT_OPTIONS)
   if (values.help === true) return { name: 'help', text: helpFor('connect') }
   const verbose = values.verbose === true
-  const timeout = positiveInteger('connect', '--timeout', values.timeout)
+  const timeout = milliseconds('connect', '--timeout', values.timeout)
   if (values.udp === true) {
     const { host, port } = udpAddress('connect', values.unix, positionals, false)
     return {
@@ -133,15 +133,31 @@ function parseConnect(args: string[]): Command {
 
 type Options = typeof LISTEN_OPTIONS | typeof CONNECT_OPTIONS
 
-/** `util.parseArgs`, strict, with its errors turned into one-line usage errors. */
+/** `util.parseArgs`, strict, with its errors turned into usage errors of one sentence. */
 function parse<T extends Options>(command: string, args: string[], options: T) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true })
   } catch (err) {
-    // parseArgs explains how to pass a positional that starts with '-': keep the first sentence.
-    const message = err instanceof Error ? err.message.replace(/\. .*$/s, '') : String(err)
-    throw new UsageError(message.charAt(0).toLowerCase() + message.slice(1), command)
+    throw new UsageError(parseArgsMessage(err, args), command)
   }
+}
+
+/**
+ * The message for an error of `util.parseArgs`. Its messages go on, over several sentences and
+ * sometimes lines, to explain `--`; the first sentence says what is wrong. The one that needs more
+ * is a value that looks like an option (`--timeout -5`): that gets its own message, with the fix.
+ */
+function parseArgsMessage(err: unknown, args: string[]): string {
+  if (!(err instanceof Error)) return String(err)
+  const ambiguous = /^Option '(--?[^']+)' argument is ambiguous/.exec(err.message)
+  const option = ambiguous?.[1]
+  const at = args.findIndex((arg, i) => arg === option && args[i + 1]?.startsWith('-'))
+  const value = args[at + 1]
+  if (option !== undefined && at >= 0 && value !== undefined) {
+    return `${option} needs a value, and ${quote(value)} looks like an option: write ${option}=${value} if it is the value`
+  }
+  const sentence = err.message.replace(/\.\s.*$/s, '')
+  return sentence.charAt(0).toLowerCase() + sentence.slice(1)
 }
 
 /** The address: `[HOST:]PORT` or `--unix PATH`, exactly one. */
@@ -152,7 +168,7 @@ function target(
   listening: boolean,
 ): Target {
   if (positionals.length > 1) {
-    throw new UsageError(`unexpected argument "${positionals[1]}": give one address`, command)
+    throw new UsageError(`unexpected argument ${quote(positionals[1] ?? '')}: give one address`, command)
   }
   const [address] = positionals
   if (unix !== undefined) {
@@ -182,18 +198,41 @@ function udpFraming(command: string, spec: string | undefined): Framing {
   const framing = parseFraming(spec ?? 'lines', command)
   if (framing.spec !== 'raw' && framing.spec !== 'lines') {
     throw new UsageError(
-      `--framing ${framing.spec} does not apply to --udp: each datagram is one message (use raw or lines)`,
+      `framing ${quote(framing.spec)} does not apply to --udp: each datagram is one message (use raw or lines)`,
       command,
     )
   }
   return framing
 }
 
+/** A count option (`--max-connections`): a positive safe integer. */
 function positiveInteger(command: string, name: string, text: string | undefined): number | undefined {
+  return integer(command, name, text, Number.MAX_SAFE_INTEGER, 'a positive integer')
+}
+
+/**
+ * The longest delay `setTimeout` keeps, in milliseconds (2^31 - 1, about 24.8 days): Node.js turns a
+ * longer one into 1 ms, with a warning on stderr, so `--timeout 9999999999` would fire at once.
+ */
+export const MAX_TIMER_MS = 2_147_483_647
+
+/** A duration option in milliseconds: 1 to {@link MAX_TIMER_MS}. */
+function milliseconds(command: string, name: string, text: string | undefined): number | undefined {
+  return integer(command, name, text, MAX_TIMER_MS, `milliseconds from 1 to ${MAX_TIMER_MS}`)
+}
+
+/** Decimal digits only (no sign, point, exponent or blank), from 1 to `max`; else a usage error. */
+function integer(
+  command: string,
+  name: string,
+  text: string | undefined,
+  max: number,
+  expected: string,
+): number | undefined {
   if (text === undefined) return undefined
   const value = /^\d+$/.test(text) ? Number(text) : Number.NaN
-  if (!(Number.isSafeInteger(value) && value > 0)) {
-    throw new UsageError(`bad ${name} "${text}": expected a positive integer`, command)
+  if (!(Number.isSafeInteger(value) && value >= 1 && value <= max)) {
+    throw new UsageError(`bad ${name} ${quote(text)}: expected ${expected}`, command)
   }
   return value
 }

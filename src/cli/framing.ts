@@ -1,5 +1,5 @@
 import { type AnyCodec, CODEC_SPECS, type Codec, codec } from 'it-socket'
-import { UsageError } from './usage-error.js'
+import { quote, UsageError } from './usage-error.js'
 
 /** A `--framing` option, parsed. */
 export interface Framing {
@@ -24,9 +24,12 @@ export function parseFraming(spec: string, command: string): Framing {
   } catch (err) {
     const detail = err instanceof Error ? err.message : String(err)
     if (detail.startsWith('Unknown codec spec')) {
-      throw new UsageError(`unknown framing "${spec}": expected one of ${CODEC_SPECS.join(', ')}`, command)
+      throw new UsageError(
+        `unknown framing ${quote(spec)}: expected one of ${CODEC_SPECS.join(', ')}`,
+        command,
+      )
     }
-    throw new UsageError(`bad framing "${spec}": ${detail}`, command)
+    throw new UsageError(`bad framing ${quote(spec)}: ${detail}`, command)
   }
   return { spec, codec: parsed, messages: parsed as unknown as Codec<unknown>, raw: spec === 'raw' }
 }

@@ -13,7 +13,7 @@ import { debug } from './log.js'
 import { formatError } from './report.js'
 import { udpConnectCommand } from './udp-connect-command.js'
 import { udpListenCommand } from './udp-listen-command.js'
-import { UsageError } from './usage-error.js'
+import { UsageError, usageLine } from './usage-error.js'
 import { readVersion } from './version.js'
 
 /** Exit status of a command that could not run as written. */
@@ -29,8 +29,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     command = parseCommand(argv)
   } catch (err) {
     if (!(err instanceof UsageError)) throw err
-    const help = err.command === undefined ? 'it-socket --help' : `it-socket ${err.command} --help`
-    process.stderr.write(`it-socket: ${err.message} (see ${help})\n`)
+    process.stderr.write(`it-socket: ${usageLine(err)}\n`)
     return EXIT_USAGE
   }
   if (command.name === 'help') {

@@ -1,7 +1,7 @@
 import { listen, type Server } from 'it-socket'
 import { afterEach, describe, expect, it } from 'vitest'
-import { rawConnect, tempDir } from '../helpers/net.js'
-import { unacceptingListener } from '../helpers/unaccepting.js'
+import { tempDir } from '../helpers/net.js'
+import { unacceptingListener } from '../helpers/spawn.js'
 import { cli, freePort, killAll, listeningPort } from './helpers.js'
 
 // The built command (npm run build first) as child processes, on loopback and Unix sockets only.
@@ -110,7 +110,6 @@ describe('it-socket connect', () => {
 
   it('--timeout: a connection that cannot be established fails after MS with exit 1 and one line', async () => {
     const listener = await unacceptingListener()
-    const filler = await rawConnect(listener.port)
     try {
       const client = cli(['connect', `127.0.0.1:${listener.port}`, '--timeout', '200'], '')
       expect(await client.exited).toBe(1)
@@ -118,7 +117,6 @@ describe('it-socket connect', () => {
         new RegExp(`^it-socket: Connect to 127\\.0\\.0\\.1:${listener.port} timed out after 200 ms.*\\n$`),
       )
     } finally {
-      filler.destroy()
       await listener.close()
     }
   })

@@ -6,9 +6,6 @@ import { fileURLToPath } from 'node:url'
 /** The repository root: the built command is `dist/src/cli/main.js` below it. */
 export const root = fileURLToPath(new URL('../../', import.meta.url))
 
-/** Where the Python fixtures live. */
-export const fixtures = fileURLToPath(new URL('./fixtures/', import.meta.url))
-
 /** A child process with its output collected, and ways to await what it prints. */
 export interface Child {
   process: ChildProcess
@@ -33,7 +30,9 @@ export function killAll(): void {
 
 /**
  * Runs a program with stdin, stdout and stderr as pipes. With `input`, stdin gets it and is ended;
- * without, stdin stays open (a person who has not finished typing).
+ * without, stdin stays open (a person who has not finished typing). Under test/cli the program is
+ * always Node.js (`npm test` needs nothing else); peers we did not write, such as nc, are run from
+ * test/interop/ (`npm run test:interop`), through its `peer()`.
  */
 export function run(command: string, args: string[], input?: string): Child {
   const child = spawn(command, args, { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] })
@@ -88,11 +87,6 @@ export function run(command: string, args: string[], input?: string): Child {
 /** Runs the built command: `node dist/src/cli/main.js ...args` (`npm run build` first). */
 export function cli(args: string[], input?: string): Child {
   return run(process.execPath, ['dist/src/cli/main.js', ...args], input)
-}
-
-/** Runs a Python fixture, unbuffered. */
-export function python(script: string, args: string[], input?: string): Child {
-  return run('python3', ['-u', `${fixtures}${script}`, ...args], input)
 }
 
 /** Waits for a server child's `listening on HOST:PORT` line on `stream` and returns the port. */

@@ -1,7 +1,7 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cli, killAll, listeningPort, run } from './helpers.js'
+import { cli, killAll, listeningPort } from './helpers.js'
 
 const sockets: Socket[] = []
 afterEach(() => {
@@ -74,13 +74,5 @@ describe('it-socket --udp', () => {
     )
     server.process.kill('SIGTERM')
     expect(await server.exited).toBe(0)
-  })
-
-  it.runIf(process.platform !== 'win32')('nc -u talks to listen --udp --echo', async () => {
-    const server = cli(['listen', '0', '--udp', '--echo'])
-    const port = await listeningPort(server)
-    const nc = run('nc', ['-u', '-w', '1', '127.0.0.1', String(port)], 'ping\n')
-    expect(await nc.exited).toBe(0)
-    expect(nc.stdout()).toBe('ping\n')
   })
 })

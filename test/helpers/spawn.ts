@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
+import { connect as netConnect, type Socket } from 'node:net'
 import { fileURLToPath } from 'node:url'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -38,5 +39,47 @@ export async function listeningPort(child: Child, ms = 10_000): Promise<number> 
     if (child.process.exitCode !== null) throw new Error(`server exited early: ${child.stderr()}`)
     if (Date.now() > deadline) throw new Error(`server did not start: ${child.stdout()} ${child.stderr()}`)
     await new Promise((resolve) => setTimeout(resolve, 10))
+  }
+}
+
+/**
+ * The child behind {@link unacceptingListener}: it listens with a backlog of 1, prints its port, then
+ * blocks its own event loop for good (`Atomics.wait`), so it never calls accept().
+ */
+const UNACCEPTING_CHILD = `
+const server = require('node:net').createServer()
+server.listen({ host: '127.0.0.1', port: 0, backlog: 1 }, () => {
+  require('node:fs').writeSync(1, server.address().port + '\\n')
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)
+})
+`
+
+/**
+ * A listening TCP socket on 127.0.0.1 whose connection attempts hang, for connect timeouts: a
+ * Node.js child that never accepts holds it, with its accept queue already full (Linux queues
+ * backlog + 1 = 2 connections, then drops further SYNs). Node.js only, unlike a python3 listener, so
+ * `npm test` needs nothing else. `close()` kills the child and destroys the queued connections.
+ */
+export async function unacceptingListener(): Promise<{ port: number; close: () => Promise<void> }> {
+  const child = spawn(process.execPath, ['-e', UNACCEPTING_CHILD], { stdio: ['ignore', 'pipe', 'inherit'] })
+  const exited = once(child, 'exit')
+  const port = await new Promise<number>((resolve, reject) => {
+    child.stdout.once('data', (data: Buffer) => resolve(Number(String(data).trim())))
+    child.once('exit', (code) => reject(new Error(`unaccepting listener exited early (${code})`)))
+  })
+  const queued: Socket[] = []
+  for (let i = 0; i < 2; i++) {
+    const socket = netConnect({ host: '127.0.0.1', port })
+    socket.on('error', () => {}) // reset when the child is killed: expected
+    queued.push(socket)
+    await once(socket, 'connect')
+  }
+  return {
+    port,
+    close: async () => {
+      for (const socket of queued) socket.destroy()
+      child.kill('SIGKILL')
+      await exited
+    },
   }
 }

@@ -1,10 +1,18 @@
-import type { Socket } from 'node:net'
+import { once } from 'node:events'
+import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import { join } from 'node:path'
-import { AbortError, ConnectionRefusedError, connect, listen, TimeoutError } from 'it-socket'
+import {
+  AbortError,
+  ConnectionRefusedError,
+  connect,
+  HostNotFoundError,
+  listen,
+  TimeoutError,
+} from 'it-socket'
 import { describe, expect, it } from 'vitest'
 import { collectBytes, decoder, encoder } from '../helpers/bytes.js'
 import { portOf, rawConnect, tempDir } from '../helpers/net.js'
-import { unacceptingListener } from '../helpers/unaccepting.js'
+import { unacceptingListener } from '../helpers/spawn.js'
 
 /** A port nobody listens on: bind one, then let it go. */
 async function closedPort(): Promise<number> {
@@ -12,6 +20,41 @@ async function closedPort(): Promise<number> {
   const port = portOf(server)
   await server.close()
   return port
+}
+
+/**
+ * A plain node:net server on 127.0.0.1 recording the remote port of each connection it accepts, in
+ * order; `acceptedUpTo(port)` waits until it accepted the connection from `port`.
+ */
+async function recordingServer(): Promise<{
+  port: number
+  accepted: number[]
+  acceptedUpTo: (port: number) => Promise<void>
+  close: () => Promise<void>
+}> {
+  const accepted: number[] = []
+  const sockets: Socket[] = []
+  const server: NetServer = createServer((socket) => {
+    accepted.push(socket.remotePort ?? 0)
+    sockets.push(socket)
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('not a TCP server')
+  return {
+    port: address.port,
+    accepted,
+    async acceptedUpTo(port) {
+      while (!accepted.includes(port)) await once(server, 'connection')
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy()
+      const closed = once(server, 'close')
+      server.close()
+      await closed
+    },
+  }
 }
 
 describe('connect()', () => {
@@ -26,7 +69,6 @@ describe('connect()', () => {
 
   it('fails with TimeoutError after `timeout` ms when the connection cannot be established', async () => {
     const listener = await unacceptingListener()
-    const filler: Socket = await rawConnect(listener.port)
     try {
       const err = await connect({ host: '127.0.0.1', port: listener.port, timeout: 100 }).catch(
         (e: unknown) => e,
@@ -35,14 +77,12 @@ describe('connect()', () => {
       expect((err as TimeoutError).code).toBe('ERR_TIMEOUT')
       expect((err as Error).message).toBe(`Connect to 127.0.0.1:${listener.port} timed out after 100 ms`)
     } finally {
-      filler.destroy()
       await listener.close()
     }
   })
 
   it('fails with AbortError when its signal fires during the attempt', async () => {
     const listener = await unacceptingListener()
-    const filler: Socket = await rawConnect(listener.port)
     try {
       const controller = new AbortController()
       const attempt = connect({ host: '127.0.0.1', port: listener.port, signal: controller.signal })
@@ -53,7 +93,6 @@ describe('connect()', () => {
       expect((err as AbortError).code).toBe('ERR_ABORTED')
       expect((err as Error).cause).toBe(reason)
     } finally {
-      filler.destroy()
       await listener.close()
     }
   })
@@ -106,5 +145,92 @@ describe('connect()', () => {
     await expect(connect({ path: '' })).rejects.toBeInstanceOf(TypeError)
     // @ts-expect-error: path and port together are refused by the types too
     await expect(connect({ path: '/tmp/x.sock', port: 80 })).rejects.toBeInstanceOf(TypeError)
+  })
+
+  it.each([
+    {
+      options: { signal: {} },
+      error: TypeError,
+      message: 'connect(): signal must be an AbortSignal, got Object',
+    },
+    {
+      options: { noDelay: 'yes' },
+      error: TypeError,
+      message: 'connect(): noDelay must be a boolean, got string',
+    },
+    {
+      options: { keepAlive: 'yes' },
+      error: TypeError,
+      message: 'connect(): keepAlive must be a boolean or a number of milliseconds, got string',
+    },
+    {
+      options: { keepAlive: -1 },
+      error: RangeError,
+      message: 'connect(): keepAlive must be a number of milliseconds >= 0, got -1',
+    },
+    { options: { family: 5 }, error: TypeError, message: 'connect(): family must be 4 or 6, got 5' },
+    {
+      options: { timeout: '10' },
+      error: RangeError,
+      message: 'connect(): timeout must be a number of milliseconds >= 0, got string',
+    },
+  ])(
+    'connect($options) rejects with $error.name naming the option before any socket is made',
+    async ({ options, error, message }) => {
+      const server = await recordingServer()
+      try {
+        const err = await connect({ host: '127.0.0.1', port: server.port, ...options } as never).catch(
+          (e: unknown) => e,
+        )
+        expect(err).toBeInstanceOf(error)
+        expect((err as Error).message).toBe(message)
+        // A socket made before the check would have connected before this probe (accepts are in order).
+        const probe = await rawConnect(server.port)
+        await server.acceptedUpTo(probe.localPort ?? 0)
+        expect(server.accepted).toEqual([probe.localPort])
+        probe.destroy()
+      } finally {
+        await server.close()
+      }
+    },
+  )
+
+  it('connect() with an aborted signal and a Unix path rejects with AbortError', async () => {
+    const { dir, cleanup } = tempDir()
+    try {
+      const reason = new Error('gave up')
+      const err = await connect({ path: join(dir, 'never.sock'), signal: AbortSignal.abort(reason) }).catch(
+        (e: unknown) => e,
+      )
+      expect(err).toBeInstanceOf(AbortError)
+      expect((err as AbortError).code).toBe('ERR_ABORTED')
+      expect((err as Error).cause).toBe(reason)
+    } finally {
+      cleanup()
+    }
+  })
+
+  it('connect() with timeout 0 means no limit: 100 connections to a live server all succeed', async () => {
+    await using server = await listen({ host: '127.0.0.1' })
+    void server.serve(() => {})
+    let connected = 0
+    for (let i = 0; i < 100; i++) {
+      const conn = await connect({ host: '127.0.0.1', port: portOf(server), timeout: 0 })
+      connected++
+      await conn.close()
+    }
+    expect(connected).toBe(100)
+  })
+
+  it('connect() to a host name that does not resolve fails with HostNotFoundError naming it', async () => {
+    // RFC 2606: .invalid never resolves; without a network the resolver may answer EAI_AGAIN instead.
+    const err = await connect({ host: 'nosuchhost.invalid', port: 80 }).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(HostNotFoundError)
+    expect((err as HostNotFoundError).code).toBe('ERR_HOST_NOT_FOUND')
+    const cause = (err as Error).cause as NodeJS.ErrnoException
+    expect(['ENOTFOUND', 'EAI_AGAIN']).toContain(cause.code)
+    expect((err as Error).message).toBe(
+      `Cannot connect to nosuchhost.invalid:80: host not found (${cause.code})`,
+    )
   })
 })

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Child, cli, freePort, killAll, listeningPort, python, run } from './helpers.js'
+import { type Child, cli, freePort, killAll, listeningPort } from '../cli/helpers.js'
+import { peer, python } from './helpers.js'
 
-// Peers we did not write: OpenBSD netcat (CI installs it) and the seed's Python programs
-// (test/cli/fixtures/, fixed only for their typos, with the port from argv).
+// The it-socket command (test/cli/) against peers we did not write: OpenBSD netcat and the seed's
+// Python programs (./fixtures/, fixed only for their typos, with the port from argv). Run by
+// `npm run test:interop`, which checks first that every tool is installed (./required-tools.ts).
 afterEach(killAll)
 
 /** Sends `message` on a raw connect's stdin, then waits for it to come back on stdout. */
@@ -17,20 +19,28 @@ describe('interop with nc', () => {
     const server = cli(['listen', '0', '--echo', '--framing', 'lines'])
     const port = await listeningPort(server)
     // -N: shut down our side when stdin ends (half-close), so the echo server finishes.
-    const nc = run('nc', ['-N', '127.0.0.1', String(port)], 'hello from nc\nsecond\n')
+    const nc = peer('nc', ['-N', '127.0.0.1', String(port)], 'hello from nc\nsecond\n')
     expect(await nc.exited).toBe(0)
     expect(nc.stdout()).toBe('hello from nc\nsecond\n')
   })
 
   it('it-socket connect → nc -l: both ways, both exit 0', async () => {
     const port = await freePort()
-    const nc = run('nc', ['-v', '-N', '-l', '127.0.0.1', String(port)], 'from nc\n')
+    const nc = peer('nc', ['-v', '-N', '-l', '127.0.0.1', String(port)], 'from nc\n')
     await nc.waitFor('stderr', 'Listening on')
     const client = cli(['connect', String(port), '--framing', 'lines'], 'from it-socket\n')
     expect(await client.exited).toBe(0)
     expect(client.stdout()).toBe('from nc\n')
     expect(await nc.exited).toBe(0)
     expect(nc.stdout()).toBe('from it-socket\n')
+  })
+
+  it('nc -u talks to it-socket listen --udp --echo', async () => {
+    const server = cli(['listen', '0', '--udp', '--echo'])
+    const port = await listeningPort(server)
+    const nc = peer('nc', ['-u', '-w', '1', '127.0.0.1', String(port)], 'ping\n')
+    expect(await nc.exited).toBe(0)
+    expect(nc.stdout()).toBe('ping\n')
   })
 })
 

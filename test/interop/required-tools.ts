@@ -1,0 +1,78 @@
+import { spawnSync } from 'node:child_process'
+
+/**
+ * The programs we did not write that the interop tests talk to, and how to get each. `npm test`
+ * needs none of them; `npm run test:interop` needs all of them, and this list is checked once,
+ * before its first test (the globalSetup of vitest.interop.config.ts). A test runs a tool only
+ * through `peer(name)` (./helpers.ts), which accepts only the names listed here.
+ */
+export const TOOLS = [
+  {
+    name: 'nc',
+    package: 'netcat-openbsd',
+    what: 'OpenBSD netcat, the peer of the nc tests',
+    probe: ['-h'],
+    // Other netcats (traditional, ncat, busybox) have no -N, which the tests use to half-close.
+    fits: (help: string) => /^\s*-N\s/m.test(help),
+    unfit: 'is not OpenBSD netcat (its `nc -h` lists no -N)',
+  },
+  {
+    name: 'python3',
+    package: 'python3',
+    what: "runs the seed's Python echo programs, test/interop/fixtures/*.py",
+    probe: ['--version'],
+    fits: (version: string) => /^Python 3\./m.test(version),
+    unfit: 'does not say it is Python 3',
+  },
+] as const
+
+type Tool = (typeof TOOLS)[number]
+
+/** The name of a tool the interop tests may run. */
+export type ToolName = Tool['name']
+
+/** A tool that is missing, or cannot run, or is not the one the tests need. */
+export interface ToolProblem {
+  tool: Tool
+  /** One line for a person, with the command that installs the tool. */
+  line: string
+}
+
+/** Runs each tool's probe (`nc -h`, `python3 --version`) and reports those that will not do. */
+export function toolProblems(): ToolProblem[] {
+  const problems: ToolProblem[] = []
+  for (const tool of TOOLS) {
+    const { error, stdout, stderr } = spawnSync(tool.name, tool.probe, { encoding: 'utf8', timeout: 10_000 })
+    const install = `install it with \`apt-get install ${tool.package}\` (${tool.what})`
+    const code = (error as NodeJS.ErrnoException | undefined)?.code
+    if (code === 'ENOENT') problems.push({ tool, line: `missing tool: ${tool.name} — ${install}` })
+    else if (error !== undefined)
+      problems.push({ tool, line: `cannot run ${tool.name}: ${error.message} — ${install}` })
+    else if (!tool.fits(`${stdout}${stderr}`))
+      problems.push({ tool, line: `${tool.name} ${tool.unfit} — ${install}` })
+  }
+  return problems
+}
+
+/**
+ * vitest's globalSetup for the interop tests: ends the run before any test starts, naming every
+ * missing tool in one message, rather than failing test by test with `spawn nc ENOENT` (and never
+ * skipping: a run that tested nothing must not pass). It exits instead of throwing: vitest would
+ * print "No test files found" and a banner above a thrown error, burying the one thing to do.
+ */
+export default function setup(): void {
+  const problems = toolProblems()
+  if (problems.length === 0) return
+  const packages = problems.map(({ tool }) => tool.package).join(' ')
+  process.stderr.write(
+    [
+      '',
+      'npm run test:interop needs programs that are not usable here:',
+      ...problems.map(({ line }) => `  ${line}`),
+      `On Debian or Ubuntu, as root: apt-get update && apt-get install -y ${packages}`,
+      '(npm test needs none of them: Node.js and npm only.)',
+      '',
+    ].join('\n'),
+  )
+  process.exit(1)
+}
