@@ -33,11 +33,19 @@ export function validatePort(fn: string, port: unknown, allowZero: boolean): num
 /** An optional duration in milliseconds: a finite number >= 0. */
 export function validateMs(fn: string, name: string, value: unknown): number | undefined {
   if (value === undefined) return undefined
-  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-    throw new RangeError(`${fn}: ${name} must be a number of milliseconds >= 0, got ${describeValue(value)}`)
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < 0 || value > MAX_TIMER_MS) {
+    throw new RangeError(
+      `${fn}: ${name} must be a number of milliseconds from 0 to ${MAX_TIMER_MS}, got ${describeValue(value)}`,
+    )
   }
   return value
 }
+
+/**
+ * The longest delay a Node.js timer keeps (2^31 − 1 ms, about 24.8 days): a longer one fires after
+ * 1 ms with a warning, so a duration option past it would end an operation at once.
+ */
+export const MAX_TIMER_MS = 2_147_483_647
 
 /** An optional count: a positive integer, or Infinity. */
 export function validateCount(fn: string, name: string, value: unknown): number | undefined {

@@ -134,7 +134,7 @@ describe('listen()', () => {
     {
       options: { keepAlive: Number.NaN },
       error: RangeError,
-      message: 'listen(): keepAlive must be a number of milliseconds >= 0, got NaN',
+      message: 'listen(): keepAlive must be a number of milliseconds from 0 to 2147483647, got NaN',
     },
     {
       options: { onError: 'log' },

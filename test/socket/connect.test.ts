@@ -166,13 +166,24 @@ describe('connect()', () => {
     {
       options: { keepAlive: -1 },
       error: RangeError,
-      message: 'connect(): keepAlive must be a number of milliseconds >= 0, got -1',
+      message: 'connect(): keepAlive must be a number of milliseconds from 0 to 2147483647, got -1',
     },
     { options: { family: 5 }, error: TypeError, message: 'connect(): family must be 4 or 6, got 5' },
     {
       options: { timeout: '10' },
       error: RangeError,
-      message: 'connect(): timeout must be a number of milliseconds >= 0, got string',
+      message: 'connect(): timeout must be a number of milliseconds from 0 to 2147483647, got string',
+    },
+    {
+      // Node.js would fire a longer timer after 1 ms: the connect would fail at once.
+      options: { timeout: 2 ** 31 },
+      error: RangeError,
+      message: 'connect(): timeout must be a number of milliseconds from 0 to 2147483647, got 2147483648',
+    },
+    {
+      options: { idleTimeout: 2 ** 31 },
+      error: RangeError,
+      message: 'connect(): idleTimeout must be a number of milliseconds from 0 to 2147483647, got 2147483648',
     },
   ])(
     'connect($options) rejects with $error.name naming the option before any socket is made',
