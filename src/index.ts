@@ -52,6 +52,7 @@ export {
   type AbortOptions,
   type ByteDuplex,
   type Framed,
+  type FramedOptions,
   framed,
   type UnwrappedDuplex,
 } from './framing/framed.js'

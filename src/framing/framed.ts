@@ -1,9 +1,10 @@
 import type { Sink, Source } from 'it-stream-types'
 import { isUint8ArrayList, Uint8ArrayList } from 'uint8arraylist'
 import { batchesOf } from '../batches.js'
-import { AbortError, SinkInUseError, UnexpectedEndError } from '../errors.js'
+import { AbortError, ReadInUseError, SinkInUseError, UnexpectedEndError, UnwrappedError } from '../errors.js'
+import { MAX_OUTSTANDING_REQUESTS } from '../limits.js'
 import type { Codec, FrameDecoder } from './codec.js'
-import { Outbox } from './outbox.js'
+import { Outbox, OutboxEntry } from './outbox.js'
 
 /** Options of an async operation that can be cancelled. */
 export interface AbortOptions {
@@ -28,20 +29,50 @@ export interface UnwrappedDuplex {
   sink: (source: Source<Uint8Array | Uint8ArrayList>) => Promise<void>
 }
 
+/** Options of `framed()`. */
+export interface FramedOptions {
+  /**
+   * Requests `request()` has sent and not had a reply to, at most: later calls wait, unsent, in
+   * call order, for a reply to free a slot. A positive integer, or `Infinity` for no bound. Each one
+   * in flight is a message the peer holds unanswered.
+   * @default 1024 (`MAX_OUTSTANDING_REQUESTS`)
+   */
+  maxOutstandingRequests?: number
+}
+
 /** A duplex of messages over a byte duplex: see `framed()`. */
 export interface Framed<T> {
-  /** The messages read, until the peer ends its side. Iterable once; breaking out leaves the connection open. */
+  /**
+   * The messages read, until the peer ends its side. Iterable once; breaking out leaves the
+   * connection open. Throws `ReadInUseError` when asked for a message while a `read()` is pending or
+   * `request()`s await replies.
+   */
   source: AsyncGenerator<T>
   /** Writes every message of `source`; when it ends, the write side half-closes. Call once. */
   sink: (source: Source<T>) => Promise<void>
-  /** The next message, or `undefined` once the peer ended its side. */
+  /**
+   * The next message, or `undefined` once the peer ended its side. Throws `ReadInUseError` while
+   * another `read()` is pending, `source` waits for a message or `request()`s await replies. Aborted
+   * by its signal, it rejects with `AbortError` and loses nothing: the message goes to the next reader.
+   */
   read(options?: AbortOptions): Promise<T | undefined>
   /**
    * Queues one message; resolves once the connection has taken it (with the messages queued in the
    * same burst). Await it for backpressure. Rejects if the connection fails first.
    */
   write(message: T, options?: AbortOptions): Promise<void>
-  /** Writes `message`, then reads the reply; rejects with `UnexpectedEndError` if the stream ends first. */
+  /**
+   * Sends `message` and resolves with its reply: the peer is taken to answer requests in order, one
+   * message each (Redis, most RPC over TCP). Calls may overlap: each is sent at once (a burst leaves
+   * together) and paired with replies first in, first out; past `maxOutstandingRequests` unanswered,
+   * calls wait unsent for a reply to free a slot.
+   *
+   * Aborted before it was sent, a request is withdrawn (never sent); aborted after, it rejects with
+   * `AbortError` at once, but its slot stays taken until its reply comes, and that reply is dropped.
+   * A connection or codec failure rejects every request sent or waiting with that error; the end of
+   * the stream rejects them with `UnexpectedEndError`. Throws `ReadInUseError`, sending nothing,
+   * while a `read()` is pending or `source` waits for a message.
+   */
   request(message: T, options?: AbortOptions): Promise<T>
   /** Stops framing and returns the byte duplex underneath, with bytes read but not decoded replayed first. */
   unwrap(): UnwrappedDuplex
@@ -64,28 +95,172 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
  * for await (const line of f.source) console.log(line)       // or: await f.read()
  * await pipe(['hello', 'world'], f)                           // f.sink: writes, then half-closes
  * const reply = await f.request('PING')                       // write, then read one message
+ * const replies = await Promise.all(keys.map((k) => f.request(`GET ${k}`))) // pipelined, in order
  * ```
  *
- * Reading: `source`, `read()` and `request()` take messages from one decoder, in order; use one at a
- * time (a second `read()` while one is pending throws). A `read()` aborted by its signal loses
- * nothing: the message it was waiting for goes to the next read. Breaking out of `source` ends
- * `source` only: `read()` and `unwrap()` go on from where it stopped, and the connection stays open.
- * At the end of the stream, `read()` resolves `undefined`; a codec error (`FrameTooLongError`, ...)
- * rejects that read and every later one.
+ * Reading: `source`, `read()` and `request()` take messages from one decoder, in order, and every
+ * message decoded goes to exactly one of them. Use one at a time: reading while another read waits
+ * for a message throws `ReadInUseError`. A `read()` aborted by its signal loses nothing: the message
+ * it was waiting for goes to the next reader. Breaking out of `source` ends `source` only: `read()`
+ * and `unwrap()` go on from where it stopped, and the connection stays open. At the end of the
+ * stream, `read()` resolves `undefined`; a codec error (`FrameTooLongError`, ...) rejects that read
+ * and every later one.
+ *
+ * Requests: overlapping `request()` calls are pipelined (see {@link Framed.request}), at most
+ * `options.maxOutstandingRequests` unanswered at a time.
  *
  * Writing: `write()`, `sink()` and the unwrapped sink feed one queue, which is given to the
  * underlying `sink` on the first write, so the connection's sink is called once; messages queued
- * while it is busy reach it together, as one `Uint8ArrayList` (up to 1,024 messages). The write side half-closes (FIN) only when the source given to
- * `sink()` ends: call `sink([])` to half-close after `write()`s. If the connection fails, pending
- * and later writes reject with its error.
+ * while it is busy reach it together, as one `Uint8ArrayList` (up to 1,024 messages). The write
+ * side half-closes (FIN) only when the source given to `sink()` ends: call `sink([])` to half-close
+ * after `write()`s. If the connection fails, pending and later writes reject with its error.
  *
- * `unwrap()` hands the connection back as bytes, to switch protocol: see {@link Framed.unwrap}.
+ * `unwrap()` hands the connection back as bytes, to switch protocol: see {@link Framed.unwrap}. Any
+ * use of the framed stream after it throws `UnwrappedError`.
+ *
+ * @throws {TypeError | RangeError} at once, unless `maxOutstandingRequests` is a positive integer or `Infinity`
  */
-export function framed<T>(duplex: ByteDuplex, codec: Codec<T>): Framed<T> {
-  return new FramedDuplex(duplex, codec)
+export function framed<T>(duplex: ByteDuplex, codec: Codec<T>, options: FramedOptions = {}): Framed<T> {
+  const maxOutstandingRequests = options.maxOutstandingRequests ?? MAX_OUTSTANDING_REQUESTS
+  if (typeof maxOutstandingRequests !== 'number') {
+    throw new TypeError(`maxOutstandingRequests must be a number, got ${typeof maxOutstandingRequests}`)
+  }
+  if (
+    !(
+      maxOutstandingRequests === Infinity ||
+      (Number.isInteger(maxOutstandingRequests) && maxOutstandingRequests >= 1)
+    )
+  ) {
+    throw new RangeError(
+      `maxOutstandingRequests must be a positive integer or Infinity, got ${maxOutstandingRequests}`,
+    )
+  }
+  return new FramedDuplex(duplex, codec, maxOutstandingRequests)
 }
 
-class FramedDuplex<T> implements Framed<T> {
+/** Who reads the decoder now (`reader`): nobody, a `read()`, `source`, or the replies to `request()`s. */
+const IDLE = 0
+const READ = 1
+const SOURCE = 2
+const REQUESTS = 3
+type Reader = typeof IDLE | typeof READ | typeof SOURCE | typeof REQUESTS
+
+/** Where a request stands (`PendingRequest.phase`). */
+const WAITING = 0 // in `waiting`: no slot, not sent
+const ENCODING = 1 // in `slots`, being encoded (codecs with only `encode`)
+const QUEUED = 2 // in `slots` and in the outbox: withdrawable until the sink takes it
+const SENT = 3 // in `slots`: the sink took it; its reply is due
+const FINISHED = 4 // in no list: answered, withdrawn or failed
+type Phase = typeof WAITING | typeof ENCODING | typeof QUEUED | typeof SENT | typeof FINISHED
+
+const EMPTY = new Uint8Array(0)
+
+/** What a `PendingRequest` reports to the stream that made it. */
+interface RequestOwner<T> {
+  /** The outbox failed before taking the request's message: the connection is broken. */
+  failRequests(error: unknown): void
+  /** The request's signal aborted. */
+  abortRequest(request: PendingRequest<T>): void
+}
+
+/**
+ * One `request()` past the fast path: its promise, its place in `waiting` or `slots` (linked through
+ * the requests themselves), and, once sent, its message in the outbox.
+ */
+class PendingRequest<T> extends OutboxEntry {
+  chunk: Uint8Array | Uint8ArrayList = EMPTY
+  phase: Phase = WAITING
+  /** The caller's promise is settled (answered, aborted or failed); the slot may still be taken. */
+  settled = false
+  prev: PendingRequest<T> | undefined
+  next: PendingRequest<T> | undefined
+
+  constructor(
+    private readonly owner: RequestOwner<T>,
+    readonly message: T,
+    readonly signal: AbortSignal | undefined,
+    private readonly resolve: (reply: T) => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    super()
+  }
+
+  taken(): void {
+    if (this.phase === QUEUED) this.phase = SENT
+    this.chunk = EMPTY // written: only the reply is awaited now, the bytes need not stay in memory
+  }
+
+  failed(error: unknown): void {
+    this.owner.failRequests(error)
+  }
+
+  /** The signal aborted (an object listener: no closure per request). */
+  handleEvent(): void {
+    this.owner.abortRequest(this)
+  }
+
+  answer(reply: T): void {
+    if (this.settled) return
+    this.settled = true
+    this.signal?.removeEventListener('abort', this)
+    this.resolve(reply)
+  }
+
+  fail(err: unknown): void {
+    if (this.settled) return
+    this.settled = true
+    this.signal?.removeEventListener('abort', this)
+    this.reject(err)
+  }
+}
+
+/** A first-in, first-out list of requests, linked through them: O(1) push, shift and removal. */
+class RequestQueue<T> {
+  private head: PendingRequest<T> | undefined
+  private tail: PendingRequest<T> | undefined
+  size = 0
+
+  push(request: PendingRequest<T>): void {
+    request.prev = this.tail
+    request.next = undefined
+    if (this.tail === undefined) this.head = request
+    else this.tail.next = request
+    this.tail = request
+    this.size++
+  }
+
+  shift(): PendingRequest<T> | undefined {
+    const request = this.head
+    if (request !== undefined) this.remove(request)
+    return request
+  }
+
+  remove(request: PendingRequest<T>): void {
+    if (request.prev === undefined) this.head = request.next
+    else request.prev.next = request.next
+    if (request.next === undefined) this.tail = request.prev
+    else request.next.prev = request.prev
+    request.prev = undefined
+    request.next = undefined
+    this.size--
+  }
+
+  /** Empties the list and returns what it held, in order. */
+  clear(): PendingRequest<T>[] {
+    const requests: PendingRequest<T>[] = []
+    for (let request = this.head; request !== undefined; request = request.next) requests.push(request)
+    for (const request of requests) {
+      request.prev = undefined
+      request.next = undefined
+    }
+    this.head = undefined
+    this.tail = undefined
+    this.size = 0
+    return requests
+  }
+}
+
+class FramedDuplex<T> implements Framed<T>, RequestOwner<T> {
   readonly source: AsyncGenerator<T>
   private readonly outbox = new Outbox(WRITE_HIGH_WATER_MARK)
   private sinkStarted: Promise<void> | undefined
@@ -105,15 +280,29 @@ class FramedDuplex<T> implements Framed<T> {
   private listIndex = 0
   private eof = false
   private failure: { error: unknown } | undefined
-  /** A frame being waited for, kept when the read waiting for it was aborted. */
+  /**
+   * The next frame, asked of the decoder by a reader that may not take it (an aborted `read()`, the
+   * reply reader after every request settled). Only the reader that takes its result clears it, so
+   * a frame decoded for a reader that gave up goes to the next one: nothing is lost or read twice.
+   */
   private pending: Promise<IteratorResult<T>> | undefined
-  private reading = false
+  private reader: Reader = IDLE
   /** Orders writes for codecs without `encodeFrame`. */
   private encodeChain: Promise<unknown> = Promise.resolve()
+
+  /** Requests sent (or being encoded) and not answered, oldest first; their replies come in this order. */
+  private readonly slots = new RequestQueue<T>()
+  /** Requests waiting, unsent, for a slot. */
+  private readonly waiting = new RequestQueue<T>()
+  /** A `request()` on the fast path holds the oldest slot, outside `slots`: it reads its reply itself. */
+  private direct = false
+  /** Bumped when the reply reader is released: a reply reader from before leaves its frame in `pending`. */
+  private replyEpoch = 0
 
   constructor(
     private readonly duplex: ByteDuplex,
     private readonly codec: Codec<T>,
+    private readonly maxOutstanding: number,
   ) {
     this.decoder = codec.createDecoder?.()
     this.source = this.messages()
@@ -122,28 +311,31 @@ class FramedDuplex<T> implements Framed<T> {
   async read(options: AbortOptions = {}): Promise<T | undefined> {
     const { signal } = options
     if (signal?.aborted === true) throw new AbortError('read() was aborted', { cause: signal.reason })
-    if (this.unwrapped) throw new Error('Cannot read: the framed stream was unwrapped')
-    if (this.reading) throw new Error('Cannot read: another read() is pending')
-    this.reading = true
+    if (this.unwrapped) throw new UnwrappedError('Cannot read: the framed stream was unwrapped')
+    if (this.reader !== IDLE) throw new ReadInUseError(`Cannot read: ${this.readerState()}`)
+    this.reader = READ
     try {
+      let result: IteratorResult<T>
       if (signal === undefined && this.pending === undefined) {
         // Nothing can abandon this read: wait on the frame loop itself, no bookkeeping.
-        const result = await this.nextFrame()
-        return result.done === true ? undefined : result.value
-      }
-      let next = this.pending
-      if (next === undefined) {
-        const promise = this.nextFrame()
-        const clear = (): void => {
-          if (this.pending === promise) this.pending = undefined
+        result = await this.nextFrame()
+      } else {
+        const next = this.pendingFrame()
+        let outcome: IteratorResult<T> | typeof ABORTED
+        try {
+          outcome = signal === undefined ? await next : await raceAbort(next, signal)
+        } catch (err) {
+          this.pending = undefined
+          throw err
         }
-        promise.then(clear, clear)
-        this.pending = next = promise
+        // Aborted: the frame stays in `pending` for the next reader, whether it came yet or not.
+        if (outcome === ABORTED) throw new AbortError('read() was aborted', { cause: signal?.reason })
+        this.pending = undefined
+        result = outcome
       }
-      const result = signal === undefined ? await next : await raceAbort(next, signal)
       return result.done === true ? undefined : result.value
     } finally {
-      this.reading = false
+      this.reader = IDLE
     }
   }
 
@@ -153,7 +345,9 @@ class FramedDuplex<T> implements Framed<T> {
     if (signal?.aborted === true) {
       return Promise.reject(new AbortError('write() was aborted', { cause: signal.reason }))
     }
-    if (this.unwrapped) return Promise.reject(new Error('Cannot write: the framed stream was unwrapped'))
+    if (this.unwrapped) {
+      return Promise.reject(new UnwrappedError('Cannot write: the framed stream was unwrapped'))
+    }
     const { encodeFrame } = this.codec
     if (encodeFrame !== undefined) {
       let chunk: Uint8Array | Uint8ArrayList
@@ -175,28 +369,57 @@ class FramedDuplex<T> implements Framed<T> {
     return queued.then(({ taken }) => taken)
   }
 
-  async request(message: T, options: AbortOptions = {}): Promise<T> {
-    await this.write(message, options)
-    let reply: T | undefined
-    if (options.signal === undefined && !this.reading && this.pending === undefined && !this.unwrapped) {
-      // read() without a signal, one hop shorter: the reply wakes this function directly.
-      this.reading = true
-      try {
-        const result = await this.nextFrame()
-        reply = result.done === true ? undefined : result.value
-      } finally {
-        this.reading = false
-      }
-    } else reply = await this.read(options)
-    if (reply === undefined) {
-      throw new UnexpectedEndError('Cannot read reply: the stream ended before a reply to the request')
+  request(message: T, options: AbortOptions = {}): Promise<T> {
+    const { signal } = options
+    if (signal?.aborted === true) {
+      return Promise.reject(
+        new AbortError('request() was aborted before it was sent', { cause: signal.reason }),
+      )
     }
-    return reply
+    if (this.unwrapped) {
+      return Promise.reject(new UnwrappedError('Cannot request: the framed stream was unwrapped'))
+    }
+    if (this.reader === READ || this.reader === SOURCE) {
+      return Promise.reject(new ReadInUseError(`Cannot request: ${this.readerState()}`))
+    }
+    if (this.failure !== undefined) return Promise.reject(this.failure.error)
+    const closed = this.outbox.closedError
+    if (closed !== undefined) return Promise.reject(closed)
+    const { encodeFrame } = this.codec
+    if (
+      this.reader === IDLE &&
+      signal === undefined &&
+      this.pending === undefined &&
+      encodeFrame !== undefined
+    ) {
+      // The fast path, one request at a time: no request object, the reply wakes the caller directly.
+      let chunk: Uint8Array | Uint8ArrayList
+      try {
+        chunk = encodeFrame(message)
+      } catch (err) {
+        return Promise.reject(err)
+      }
+      this.reader = REQUESTS
+      this.direct = true
+      this.startSink()
+      return this.requestDirect(chunk)
+    }
+    return new Promise<T>((resolve, reject) => {
+      const request = new PendingRequest<T>(this, message, signal, resolve, reject)
+      if (this.waiting.size === 0 && this.outstanding < this.maxOutstanding) this.send(request)
+      else this.waiting.push(request)
+      if (request.settled) return // could not be sent (encoding failed)
+      signal?.addEventListener('abort', request, { once: true })
+      if (this.reader === IDLE) {
+        this.reader = REQUESTS
+        void this.readReplies(this.replyEpoch)
+      }
+    })
   }
 
   readonly sink = async (source: Source<T>): Promise<void> => {
+    if (this.unwrapped) throw new UnwrappedError('Cannot write: the framed stream was unwrapped')
     if (this.sinkCalled) throw new SinkInUseError('sink() may be called only once per framed stream')
-    if (this.unwrapped) throw new Error('Cannot write: the framed stream was unwrapped')
     this.sinkCalled = true
     this.sinkActive = true
     try {
@@ -226,13 +449,20 @@ class FramedDuplex<T> implements Framed<T> {
    * message), then goes on with the connection's source; its `sink` writes to the same connection
    * after every message already queued, so the connection's own sink is still called only once.
    *
-   * The framed stream can no longer be read or written. Throws if a `read()` is pending, while
-   * `sink()` is writing, or (codecs without `createDecoder`) after reading began.
+   * The framed stream can no longer be read or written: any use throws `UnwrappedError`. Throws
+   * `ReadInUseError` while a read waits for a message (a `read()`, `source`, `request()`s awaiting
+   * replies, or a message an aborted `read()` left for the next reader), `SinkInUseError` while
+   * `sink()` is writing, and `TypeError` for a codec without `createDecoder` once reading began.
    */
   unwrap(): UnwrappedDuplex {
-    if (this.unwrapped) throw new Error('Cannot unwrap: unwrap() was already called')
-    if (this.reading || this.pending !== undefined) throw new Error('Cannot unwrap: a read() is pending')
-    if (this.sinkActive) throw new Error('Cannot unwrap: sink() is writing')
+    if (this.unwrapped) throw new UnwrappedError('Cannot unwrap: unwrap() was already called')
+    if (this.reader !== IDLE) throw new ReadInUseError(`Cannot unwrap: ${this.readerState()}`)
+    if (this.pending !== undefined) {
+      throw new ReadInUseError(
+        'Cannot unwrap: an aborted read() left a message for the next reader; read() it first',
+      )
+    }
+    if (this.sinkActive) throw new SinkInUseError('Cannot unwrap: sink() is writing')
     if (this.decoder === undefined && this.fallback !== undefined) {
       throw new TypeError('Cannot unwrap after reading with a codec that has no createDecoder()')
     }
@@ -275,6 +505,208 @@ class FramedDuplex<T> implements Framed<T> {
     }
   }
 
+  /** Requests holding a slot (sent, or being sent, and not answered), the fast-path one included. */
+  private get outstanding(): number {
+    return this.direct ? this.slots.size + 1 : this.slots.size
+  }
+
+  /** Who is reading, for `ReadInUseError` messages. */
+  private readerState(): string {
+    switch (this.reader) {
+      case READ:
+        return 'a read() is pending'
+      case SOURCE:
+        return 'source is waiting for a message'
+      case REQUESTS: {
+        const n = this.outstanding
+        const waiting = this.waiting.size > 0 ? ` (${this.waiting.size} more waiting to be sent)` : ''
+        return `${n} request()${n === 1 ? ' awaits its reply' : 's await their replies'}${waiting}`
+      }
+      default:
+        return 'nothing is reading'
+    }
+  }
+
+  /** The fast path of `request()`: queue, then read the reply directly; hand over to `readReplies()` if others came. */
+  private async requestDirect(chunk: Uint8Array | Uint8ArrayList): Promise<T> {
+    let result: IteratorResult<T>
+    try {
+      await this.outbox.enqueue(chunk)
+      result = await this.nextFrame()
+    } catch (err) {
+      this.direct = false
+      this.failRequests(err)
+      throw err
+    }
+    if (result.done === true) {
+      const err = this.endedError()
+      this.direct = false
+      this.failRequests(err)
+      throw err
+    }
+    this.direct = false
+    // Requests that overlapped this one: send those its slot lets through, then read their replies.
+    if (this.waiting.size > 0) this.sendWaiting()
+    if (this.slots.size > 0) void this.readReplies(this.replyEpoch)
+    else this.releaseReplies()
+    return result.value
+  }
+
+  /** Sends `request` (a slot is free): encodes it, takes a slot, queues it in the outbox. */
+  private send(request: PendingRequest<T>): void {
+    const closed = this.outbox.closedError
+    if (closed !== undefined) {
+      request.phase = FINISHED
+      request.fail(closed)
+      return
+    }
+    const { encodeFrame } = this.codec
+    if (encodeFrame === undefined) {
+      this.sendEncoded(request)
+      return
+    }
+    try {
+      request.chunk = encodeFrame(request.message)
+    } catch (err) {
+      request.phase = FINISHED
+      request.fail(err)
+      return
+    }
+    request.phase = QUEUED
+    this.slots.push(request)
+    this.startSink()
+    this.outbox.offer(request)
+  }
+
+  /** `send()` for codecs with only `encode`: the slot is taken now, so slots keep the order of the wire. */
+  private sendEncoded(request: PendingRequest<T>): void {
+    request.phase = ENCODING
+    this.slots.push(request)
+    const encoded = this.encodeChain.then(() => encodeOne(this.codec, request.message))
+    this.encodeChain = encoded.catch(() => undefined)
+    encoded.then(
+      (chunk) => {
+        if (request.phase !== ENCODING) return // withdrawn or failed meanwhile
+        const closed = this.outbox.closedError
+        if (closed !== undefined) {
+          this.freeSlot(request, closed)
+          return
+        }
+        request.chunk = chunk
+        request.phase = QUEUED
+        this.startSink()
+        this.outbox.offer(request)
+      },
+      (err: unknown) => {
+        if (request.phase === ENCODING) this.freeSlot(request, err)
+      },
+    )
+  }
+
+  /** Rejects `request`, which holds a slot but was never sent, and lets a waiting request have the slot. */
+  private freeSlot(request: PendingRequest<T>, error: unknown): void {
+    this.slots.remove(request)
+    request.phase = FINISHED
+    request.fail(error)
+    if (this.waiting.size > 0) this.sendWaiting()
+    if (this.outstanding === 0) this.releaseReplies()
+  }
+
+  /** Sends waiting requests, oldest first, while slots are free. */
+  private sendWaiting(): void {
+    while (this.outstanding < this.maxOutstanding) {
+      const request = this.waiting.shift()
+      if (request === undefined) return
+      this.send(request)
+    }
+  }
+
+  /** @internal A request's signal aborted: withdraw it if not sent yet, else give up on its reply. */
+  abortRequest(request: PendingRequest<T>): void {
+    const { phase } = request
+    const cause = request.signal?.reason
+    if (phase === WAITING) {
+      this.waiting.remove(request)
+      request.phase = FINISHED
+      request.fail(new AbortError('request() was aborted before it was sent', { cause }))
+    } else if (phase === ENCODING || (phase === QUEUED && this.outbox.withdraw(request))) {
+      this.freeSlot(request, new AbortError('request() was aborted before it was sent', { cause }))
+    } else if (phase !== FINISHED) {
+      // Sent: the peer will answer, so the slot stays taken until then and the reply is dropped.
+      request.fail(
+        new AbortError('request() was aborted after it was sent; its reply will be discarded', { cause }),
+      )
+    }
+  }
+
+  /**
+   * @internal Rejects every request sent or waiting with `error`: the connection or the codec failed,
+   * or the stream ended. The fast-path request, if any, fails by itself on the same error.
+   */
+  failRequests(error: unknown): void {
+    for (const request of this.slots.clear()) {
+      if (request.phase === QUEUED) this.outbox.withdraw(request)
+      request.phase = FINISHED
+      request.fail(error)
+    }
+    for (const request of this.waiting.clear()) {
+      request.phase = FINISHED
+      request.fail(error)
+    }
+    this.releaseReplies()
+  }
+
+  /** No request holds a slot any more: reading is free again. A reply reader still waiting leaves its frame. */
+  private releaseReplies(): void {
+    if (this.reader !== REQUESTS || this.direct || this.slots.size > 0) return
+    this.reader = IDLE
+    this.replyEpoch++
+  }
+
+  /** `UnexpectedEndError` for the requests unanswered at the end of the stream. */
+  private endedError(): UnexpectedEndError {
+    const n = this.outstanding
+    const waiting = this.waiting.size > 0 ? ` (${this.waiting.size} more not sent)` : ''
+    return new UnexpectedEndError(
+      `Cannot read reply: the stream ended before a reply to ${n} request${n === 1 ? '' : 's'}${waiting}`,
+    )
+  }
+
+  /**
+   * Reads replies for the requests in `slots`, oldest first, until none holds a slot. Frames already
+   * decoded are taken synchronously, so a burst of replies costs one await per chunk.
+   */
+  private async readReplies(epoch: number): Promise<void> {
+    try {
+      while (this.slots.size > 0) {
+        let reply = this.pending === undefined ? this.nextBuffered() : undefined
+        if (reply === undefined) {
+          const next = this.pendingFrame()
+          const result = await next
+          // Released meanwhile (every request settled): the frame stays for the next reader.
+          if (epoch !== this.replyEpoch) return
+          this.pending = undefined
+          if (result.done === true) {
+            this.failRequests(this.endedError())
+            return
+          }
+          reply = result.value
+        }
+        const request = this.slots.shift()
+        if (request !== undefined) {
+          request.phase = FINISHED
+          request.answer(reply) // dropped if the request was aborted after it was sent
+        }
+        if (this.waiting.size > 0) this.sendWaiting()
+      }
+      this.releaseReplies()
+    } catch (err) {
+      if (epoch !== this.replyEpoch) return
+      this.pending = undefined
+      this.failRequests(err)
+    }
+  }
+
   /** Calls the underlying sink, once, with the outbox's drain. */
   private startSink(): void {
     if (this.sinkStarted !== undefined) return
@@ -299,6 +731,31 @@ class FramedDuplex<T> implements Framed<T> {
   private openInput(): AsyncIterator<Uint8Array | Uint8ArrayList> {
     this.itemInput ??= itemsOf(this.openBatches())
     return this.itemInput
+  }
+
+  /**
+   * The next message if the bytes already read hold one, without waiting; `undefined` otherwise (or
+   * for codecs without a decoder, or after a failure, which `nextFrame()` then reports).
+   */
+  private nextBuffered(): T | undefined {
+    const decoder = this.decoder
+    if (decoder === undefined || this.failure !== undefined) return undefined
+    try {
+      for (;;) {
+        const frame = decoder.next()
+        if (frame !== undefined || this.listIndex >= this.listBufs.length) return frame
+        decoder.push(this.listBufs[this.listIndex++] as Uint8Array)
+      }
+    } catch (err) {
+      this.failure = { error: err }
+      throw err
+    }
+  }
+
+  /** `pending`, asked for first if nobody did: the frame the next reader gets. */
+  private pendingFrame(): Promise<IteratorResult<T>> {
+    this.pending ??= this.nextFrame()
+    return this.pending
   }
 
   /** The next message: from the decoder if it has one, else after reading more. */
@@ -335,21 +792,20 @@ class FramedDuplex<T> implements Framed<T> {
 
   /** `source`: reads until the end; takes the decoder's frames directly while it has some. */
   private async *messages(): AsyncGenerator<T> {
-    const decoder = this.decoder
     for (;;) {
-      if (this.unwrapped) return
-      let frame: T | undefined
-      if (decoder !== undefined && this.pending === undefined && this.failure === undefined) {
-        try {
-          frame = decoder.next()
-        } catch (err) {
-          this.failure = { error: err }
-          throw err
-        }
-      }
+      if (this.unwrapped) throw new UnwrappedError('Cannot read source: the framed stream was unwrapped')
+      if (this.reader !== IDLE) throw new ReadInUseError(`Cannot read source: ${this.readerState()}`)
+      let frame = this.pending === undefined ? this.nextBuffered() : undefined
       if (frame === undefined) {
-        if (this.reading) throw new Error('Cannot read the source while a read() is pending')
-        const result = await (this.pending ?? this.nextFrame())
+        const next = this.pendingFrame()
+        this.reader = SOURCE
+        let result: IteratorResult<T>
+        try {
+          result = await next
+        } finally {
+          this.reader = IDLE
+          this.pending = undefined
+        }
         if (result.done === true) return
         frame = result.value
       }
@@ -394,10 +850,16 @@ async function* iterate<T>(iterator: Iterator<T> | AsyncIterator<T>): AsyncGener
   }
 }
 
-/** Resolves or rejects as `promise` does, unless `signal` aborts first (then rejects with `AbortError`). */
-function raceAbort<R>(promise: Promise<R>, signal: AbortSignal): Promise<R> {
-  return new Promise<R>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError('read() was aborted', { cause: signal.reason }))
+/** What `raceAbort()` resolves with when the signal aborted first. */
+const ABORTED: unique symbol = Symbol('aborted')
+
+/**
+ * Resolves or rejects as `promise` does, unless `signal` aborts first: then resolves `ABORTED`, and
+ * what `promise` brings later is left to whoever else awaits it.
+ */
+function raceAbort<R>(promise: Promise<R>, signal: AbortSignal): Promise<R | typeof ABORTED> {
+  return new Promise<R | typeof ABORTED>((resolve, reject) => {
+    const onAbort = (): void => resolve(ABORTED)
     signal.addEventListener('abort', onAbort, { once: true })
     promise.then(
       (value) => {

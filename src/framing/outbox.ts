@@ -2,17 +2,56 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { BatchedItems, type BatchGenerator, PUSH, type PushControl, type PushTarget } from '../batches.js'
 import { AbortError, SocketClosedError } from '../errors.js'
 
-/** A queued message whose writer passed a signal: it can be withdrawn until taken. */
-class Withdrawable {
+/**
+ * A queued message with a writer of its own (a `write()` with a signal, a `request()`): told
+ * synchronously when the sink takes it or the outbox fails, and withdrawable until taken
+ * ({@link Outbox.withdraw}). Messages are taken whole, so withdrawing one never breaks the framing.
+ */
+export abstract class OutboxEntry {
+  /** Taken, withdrawn or failed: the outbox holds it for nobody any more. */
   done = false
-  constructor(
-    readonly chunk: Uint8Array | Uint8ArrayList,
-    readonly resolve: () => void,
-    readonly reject: (err: unknown) => void,
-  ) {}
+  /** The encoded message. */
+  abstract readonly chunk: Uint8Array | Uint8ArrayList
+  /** The sink took the message (called once, synchronously, as it is taken; `chunk` is no longer read). */
+  abstract taken(): void
+  /** The outbox failed before the sink took the message: `error` is why. */
+  abstract failed(error: unknown): void
 }
 
-type Item = Uint8Array | Uint8ArrayList | Withdrawable
+/** A `write()` with a signal: its own promise, and an abort listener that withdraws it until taken. */
+class SignalledWrite extends OutboxEntry {
+  constructor(
+    readonly chunk: Uint8Array | Uint8ArrayList,
+    private readonly outbox: Outbox,
+    private readonly signal: AbortSignal,
+    private readonly resolve: () => void,
+    private readonly reject: (err: unknown) => void,
+  ) {
+    super()
+  }
+
+  taken(): void {
+    this.signal.removeEventListener('abort', this)
+    this.resolve()
+  }
+
+  failed(error: unknown): void {
+    this.signal.removeEventListener('abort', this)
+    this.reject(error)
+  }
+
+  /** The signal aborted (an object listener: no closure per write). */
+  handleEvent(): void {
+    if (!this.outbox.withdraw(this)) return
+    this.reject(
+      new AbortError('write() was aborted before the connection took the message', {
+        cause: this.signal.reason,
+      }),
+    )
+  }
+}
+
+type Item = Uint8Array | Uint8ArrayList | OutboxEntry
 
 /** Most messages yielded to the sink in one `Uint8ArrayList` (bounds the writev a burst becomes). */
 const MAX_BATCH = 1024
@@ -30,8 +69,8 @@ interface Batch {
  *
  * Writes queued while the sink is busy share one promise (a batch), settled when the sink has taken
  * the last of them: one promise per burst rather than per message keeps a burst of small writes cheap.
- * A write with a signal gets its own promise and can be withdrawn until taken (messages are taken
- * whole, so withdrawing one never breaks the framing).
+ * A write with a signal, and each `request()`, is queued as an {@link OutboxEntry} instead: told of
+ * its own fate, and withdrawable until taken.
  */
 export class Outbox implements PushControl {
   private items: Item[] = []
@@ -81,31 +120,28 @@ export class Outbox implements PushControl {
       return this.batch.promise
     }
     return new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => {
-        if (item.done) return
-        item.done = true
-        this.bytes -= chunk.byteLength
-        if (this.roomWaiters.length > 0 && !this.full) this.notifyRoom()
-        reject(
-          new AbortError('write() was aborted before the connection took the message', {
-            cause: signal.reason,
-          }),
-        )
-      }
-      const item = new Withdrawable(
-        chunk,
-        () => {
-          signal.removeEventListener('abort', onAbort)
-          resolve()
-        },
-        (err) => {
-          signal.removeEventListener('abort', onAbort)
-          reject(err)
-        },
-      )
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.add(item)
+      const entry = new SignalledWrite(chunk, this, signal, resolve, reject)
+      signal.addEventListener('abort', entry, { once: true })
+      this.add(entry)
     })
+  }
+
+  /** Queues `entry` (its `chunk` set); throws when the outbox is closed. */
+  offer(entry: OutboxEntry): void {
+    if (this.closed !== undefined) throw this.closed.error
+    this.add(entry)
+  }
+
+  /**
+   * Withdraws `entry` if the sink has not taken it yet (it stays in the queue, skipped when reached).
+   * Returns false when it was already taken, withdrawn or failed.
+   */
+  withdraw(entry: OutboxEntry): boolean {
+    if (entry.done) return false
+    entry.done = true
+    this.bytes -= entry.chunk.byteLength
+    if (this.roomWaiters.length > 0 && !this.full) this.notifyRoom()
+    return true
   }
 
   /** Queues `chunk` with nobody waiting on it; throws when the outbox is closed. */
@@ -144,11 +180,13 @@ export class Outbox implements PushControl {
     this.target = undefined
     if (this.closed === undefined || this.ended) this.closed = { error }
     this.ended = false
+    // Every entry is marked done before any is told: an entry's `failed()` may withdraw others.
+    const failed: OutboxEntry[] = []
     for (let i = this.head; i < this.items.length; i++) {
       const item = this.items[i]
-      if (item instanceof Withdrawable && !item.done) {
+      if (item instanceof OutboxEntry && !item.done) {
         item.done = true
-        item.reject(error)
+        failed.push(item)
       }
     }
     this.items = []
@@ -158,6 +196,7 @@ export class Outbox implements PushControl {
     this.batch?.reject(error)
     this.batch = undefined
     for (const waiter of this.roomWaiters.splice(0)) waiter.reject(error)
+    for (const entry of failed) entry.failed(error)
   }
 
   /**
@@ -254,27 +293,28 @@ export class Outbox implements PushControl {
 
   /** Takes the next item: settles its writers and returns its bytes, or `undefined` if withdrawn. */
   private take(): Uint8Array | Uint8ArrayList | undefined {
-    let item = this.items[this.head++] as Item
+    const item = this.items[this.head++] as Item
     this.taken++
-    if (item instanceof Withdrawable) {
+    let chunk: Uint8Array | Uint8ArrayList
+    if (item instanceof OutboxEntry) {
       if (item.done) return undefined
       item.done = true
-      item.resolve()
-      item = item.chunk
-    }
-    this.bytes -= item.byteLength
+      chunk = item.chunk
+      item.taken()
+    } else chunk = item
+    this.bytes -= chunk.byteLength
     if (this.batch !== undefined && this.taken >= this.batchEnd) {
       this.batch.resolve()
       this.batch = undefined
     }
     if (this.roomWaiters.length > 0 && !this.full) this.notifyRoom()
-    return item
+    return chunk
   }
 
   private add(item: Item): void {
     this.items.push(item)
     this.queued++
-    this.bytes += item instanceof Withdrawable ? item.chunk.byteLength : item.byteLength
+    this.bytes += item instanceof OutboxEntry ? item.chunk.byteLength : item.byteLength
     this.notify()
   }
 

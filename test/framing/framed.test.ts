@@ -5,12 +5,14 @@ import { describe, expect, it } from 'vitest'
 import {
   AbortError,
   FrameTooLongError,
+  ReadInUseError,
   SinkInUseError,
   SocketClosedError,
   UnexpectedEndError,
+  UnwrappedError,
 } from '../../src/errors.js'
 import type { Codec } from '../../src/framing/codec.js'
-import { framed } from '../../src/framing/framed.js'
+import { type Framed, framed } from '../../src/framing/framed.js'
 import { lengthPrefixed } from '../../src/framing/length-prefixed.js'
 import { lines } from '../../src/framing/lines.js'
 import { raw } from '../../src/framing/raw.js'
@@ -171,7 +173,7 @@ describe('framed()', () => {
   it('framed().request() fails with UnexpectedEndError when the stream ends without a reply', async () => {
     const f = framed(scriptedDuplex([]), lines())
     const err = await rejectsWith(f.request('anyone?'), UnexpectedEndError)
-    expect(err.message).toMatch(/ended before a reply/)
+    expect(err.message).toBe('Cannot read reply: the stream ended before a reply to 1 request')
   })
 
   it('framed().read() fails with AbortError and loses nothing: the next read gets the message', async () => {
@@ -188,13 +190,44 @@ describe('framed()', () => {
     expect(await f.read()).toBe('late')
   })
 
-  it('framed().read() throws while another read() is pending', async () => {
+  it('framed().read() throws ReadInUseError while another read() is pending', async () => {
     const [client, server] = duplexPair()
     const f = framed(client, lines())
     const first = f.read()
-    await expect(f.read()).rejects.toThrow('another read() is pending')
+    const err = await rejectsWith(f.read(), ReadInUseError)
+    expect(err.message).toBe('Cannot read: a read() is pending')
     await framed(server, lines()).write('x')
     expect(await first).toBe('x')
+  })
+
+  it('framed().source throws ReadInUseError while a read() is pending', async () => {
+    const [client, server] = duplexPair()
+    const f = framed(client, lines())
+    const first = f.read()
+    const err = await rejectsWith(f.source.next(), ReadInUseError)
+    expect(err.message).toMatch(/read\(\) is pending/)
+    await framed(server, lines()).write('x')
+    expect(await first).toBe('x')
+  })
+
+  it('framed().read() throws ReadInUseError while source waits for a message', async () => {
+    const [client, server] = duplexPair()
+    const f = framed(client, lines())
+    const next = f.source.next()
+    const err = await rejectsWith(f.read(), ReadInUseError)
+    expect(err.message).toMatch(/source is waiting/)
+    await framed(server, lines()).write('x')
+    expect(await next).toEqual({ done: false, value: 'x' })
+  })
+
+  it('framed().request() throws ReadInUseError while source waits for a message, sending nothing', async () => {
+    const [client, server] = duplexPair()
+    const f = framed(client, lines())
+    const next = f.source.next()
+    await rejectsWith(f.request('q'), ReadInUseError)
+    await framed(server, lines()).write('x')
+    expect(await next).toEqual({ done: false, value: 'x' })
+    expect(client.written).toEqual([])
   })
 
   it('framed().read() rejects with the codec error, and so does every later read', async () => {
@@ -320,18 +353,74 @@ describe('framed()', () => {
     expect(fromUtf8(concatBytes(await collect(f.unwrap().source)))).toBe('yz')
   })
 
-  it('framed().unwrap() throws while a read is pending, and once unwrapped reads and writes fail', async () => {
-    const [client] = duplexPair()
+  it('framed().unwrap() throws ReadInUseError while a read() is pending', async () => {
+    const [client, server] = duplexPair()
     const f = framed(client, lines())
     const pending = f.read()
-    expect(() => f.unwrap()).toThrow('a read() is pending')
-    const g = framed(scriptedDuplex([utf8('a\n')]), lines())
-    const bytesDuplex = g.unwrap()
-    expect(() => g.unwrap()).toThrow('already')
-    await expect(g.read()).rejects.toThrow('unwrapped')
-    await expect(g.write('x')).rejects.toThrow('unwrapped')
+    const err = await rejectsWith(
+      Promise.resolve().then(() => f.unwrap()),
+      ReadInUseError,
+    )
+    expect(err.message).toBe('Cannot unwrap: a read() is pending')
+    await framed(server, lines()).write('x')
+    expect(await pending).toBe('x')
+  })
+
+  it('framed().unwrap() throws ReadInUseError while request()s await replies', async () => {
+    const [client, server] = duplexPair()
+    const f = framed(client, lines())
+    const reply = f.request('q')
+    const err = await rejectsWith(
+      Promise.resolve().then(() => f.unwrap()),
+      ReadInUseError,
+    )
+    expect(err.message).toMatch(/1 request\(\) awaits its reply/)
+    await framed(server, lines()).write('r')
+    expect(await reply).toBe('r')
+  })
+
+  it('framed().unwrap() throws SinkInUseError while sink() is writing', async () => {
+    const conn = scriptedDuplex([])
+    const f = framed(conn, lines())
+    let release!: () => void
+    const gate = new Promise<void>((resolve) => {
+      release = resolve
+    })
+    async function* messages() {
+      yield 'a'
+      await gate // sink() is still iterating its source
+      yield 'b'
+    }
+    const sinking = f.sink(messages())
+    await nextTick()
+    const err = await rejectsWith(
+      Promise.resolve().then(() => f.unwrap()),
+      SinkInUseError,
+    )
+    expect(err.message).toBe('Cannot unwrap: sink() is writing')
+    release()
+    await sinking
+    expect(fromUtf8(concatBytes(conn.written))).toBe('a\nb\n')
+  })
+
+  const afterUnwrap: Array<[string, (f: Framed<string>) => Promise<unknown>]> = [
+    ['framed().read()', (f) => f.read()],
+    ['framed().write()', (f) => f.write('x')],
+    ['framed().request()', (f) => f.request('x')],
+    ['framed().sink()', (f) => f.sink(['x'])],
+    ['framed().source', (f) => f.source.next()],
+    ['framed().unwrap()', async (f) => f.unwrap()],
+  ]
+
+  it.each(afterUnwrap)('%s after unwrap() fails with UnwrappedError', async (_, use) => {
+    const conn = scriptedDuplex([utf8('a\n')])
+    const f = framed(conn, lines())
+    const bytesDuplex = f.unwrap()
+    const err = await rejectsWith(use(f), UnwrappedError)
+    expect(err.message).toMatch(/unwrap/)
+    // Nothing was read or written through the framed stream: the bytes are all still there.
     expect(fromUtf8(concatBytes(await collect(bytesDuplex.source)))).toBe('a\n')
-    void pending.catch(() => undefined)
+    expect(conn.written).toEqual([])
   })
 
   it('framed().unwrap().sink may be called once, and ends the write side', async () => {
