@@ -63,8 +63,10 @@ export async function connectCommand(options: ConnectCommandOptions): Promise<nu
   // alive); the sink then flushes and half-closes, and the connection closes once the peer ends too.
   stopStdin.abort()
   await settled(sending, CLOSE_WAIT)
-  // close() destroys the socket if the peer has not ended its side within the timeout.
+  // Exit once the peer has ended too (so it sees no reset for bytes still in flight), or after the
+  // timeout, when close() destroys the socket.
   await conn.close({ timeout: CLOSE_WAIT })
+  await conn.closed
   return status
 }
 

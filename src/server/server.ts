@@ -118,9 +118,12 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
 
   /**
    * Runs `handler(conn)` for each connection, concurrently up to `maxConnections`, and closes the
-   * connection gracefully when the handler settles. A handler that throws (or rejects) aborts its
-   * own connection only, is reported to `onError`, and never stops the server. Resolves once the
-   * server has closed and every handler has settled.
+   * connection gracefully when the handler settles. Return (or await) the pipe:
+   * `(conn) => pipe(conn, conn)`. A handler that starts a pipe without returning it still works (the
+   * connection's sink is still writing when the handler returns, so it closes once the sink is done
+   * rather than cutting it), but the pipe's errors then reach nobody. A handler that throws (or
+   * rejects) aborts its own connection only, is reported to `onError`, and never stops the server.
+   * Resolves once the server has closed and every handler's connection has closed.
    */
   async serve(handler: ConnectionHandler, options: ServeOptions = {}): Promise<void> {
     if (typeof handler !== 'function') throw new TypeError('serve(): handler must be a function')
@@ -292,7 +295,7 @@ class Handlers {
       }
       conn.abort(error)
     }
-    void conn.close().then(() => {
+    void conn.release().then(() => {
       if (--this.running === 0) this.onSettled?.()
     })
   }

@@ -18,6 +18,7 @@ import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../
 import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
 import { translateError } from './translate-error.js'
+import { validateMs } from './validate.js'
 import { Latch, Wakeup } from './wakeup.js'
 
 const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
@@ -112,13 +113,17 @@ export class Connection
   private readEnded = false
   /** Nobody will read any more: incoming bytes are dropped. */
   private discarding = false
+  /** {@link takeBuffered} is moving Node's buffer to the queue ('data' it may emit is that). */
+  private takingBuffered = false
   private sourceState: 'idle' | 'reading' | 'done' = 'idle'
   private sinkState: 'idle' | 'writing' | 'done' = 'idle'
   /** The first error; once set, both halves fail with it. */
   private error: Error | undefined
   private closing = false
+  /** `serve()`'s handler settled while the sink was writing: close once it is done (see release()). */
+  private closeAfterSink = false
   /** True once the socket has fully closed. */
-  private closed = false
+  private hasClosed = false
   /** What the loop sink queued this tick; close() flushes it so those bytes go out before our FIN. */
   private writeBatch: WriteBatch | undefined
   private closeTimer: NodeJS.Timeout | undefined
@@ -192,22 +197,22 @@ export class Connection
 
   /** True once the socket has fully closed. */
   get isClosed(): boolean {
-    return this.closed
+    return this.hasClosed
   }
 
   /**
-   * Closes gracefully: ends our side (after whatever was written is flushed), waits for the peer to
-   * end its side for up to `timeout` ms, then destroys the socket. Bytes that arrive meanwhile and
-   * that nobody reads are dropped. Resolves when fully closed; never rejects; calling it again
-   * returns the same wait, shortened if the new `timeout` ends sooner. A sink still writing stops and
-   * rejects with `SocketClosedError`.
+   * Closes gracefully, without waiting for the peer: ends our side (after whatever was written is
+   * flushed) and resolves once that FIN is handed to the OS, at once unless the peer has stopped
+   * reading (then at most `timeout`). In the background it keeps reading until the peer ends its
+   * side too, for up to `timeout` ms, then destroys the socket; `closed` resolves when that is done,
+   * and a server's `close()` still waits for it. Bytes that arrive meanwhile and that nobody reads
+   * are dropped. Never rejects; calling it again returns the same wait, and a shorter `timeout`
+   * given later shortens the wait for the peer. A sink still writing stops and rejects with
+   * `SocketClosedError`.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    if (this.closed || this.socket.destroyed) return this.whenClosed()
-    const timeout = options.timeout ?? CLOSE_TIMEOUT
-    if (!Number.isFinite(timeout) || timeout < 0) {
-      throw new RangeError(`close(): timeout must be a number of milliseconds >= 0, got ${timeout}`)
-    }
+    const timeout = validateMs('close()', 'timeout', options.timeout) ?? CLOSE_TIMEOUT
+    if (this.hasClosed || this.socket.destroyed) return Promise.resolve()
     if (!this.closing) {
       this.closing = true
       if (this.sourceState !== 'reading') this.discard()
@@ -221,14 +226,40 @@ export class Connection
       this.closeDeadline = deadline
       this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
     }
-    return this.whenClosed()
+    return this.whenEnded()
   }
 
-  /** Resolves once the socket has fully closed. */
-  private whenClosed(): Promise<void> {
-    if (this.closed) return Promise.resolve()
+  /** Resolves once the socket has fully closed: both sides ended, or it was destroyed. */
+  get closed(): Promise<void> {
+    if (this.isClosed) return Promise.resolve()
     this.closedLatch ??= new Latch()
     return this.closedLatch.wait()
+  }
+
+  /** Resolves once our FIN was handed to the OS ('finish'), or the socket has closed. */
+  private whenEnded(): Promise<void> {
+    if (this.socket.writableFinished) return Promise.resolve()
+    const closed = this.closed
+    if (this.isClosed) return closed
+    return new Promise<void>((resolve) => {
+      this.socket.once('finish', resolve)
+      void closed.then(() => {
+        this.socket.off('finish', resolve)
+        resolve()
+      })
+    })
+  }
+
+  /**
+   * @internal `serve()`: the handler settled. Closes now, unless its sink is still writing (a
+   * handler that started `pipe(conn, conn)` without returning it): then the connection finishes as
+   * if the handler had awaited the pipe, and closes once the sink has. Resolves once closed.
+   */
+  release(): Promise<void> {
+    if (this.sinkState === 'writing' && !this.closing && this.error === undefined) {
+      this.closeAfterSink = true
+    } else void this.close()
+    return this.closed
   }
 
   /** The peer's address as messages name it. */
@@ -241,7 +272,7 @@ export class Connection
    * `err`, or with an `AbortError` naming the peer when no error is given. Does nothing once closed.
    */
   abort(err?: Error): void {
-    if (this.closed) return
+    if (this.hasClosed) return
     this.error ??= err ?? new AbortError(`Connection with ${this.name} was aborted`)
     this.queue.length = 0
     this.queuedBytes = 0
@@ -321,7 +352,7 @@ export class Connection
       this.sourceDone()
       return DONE
     }
-    if (this.closed) {
+    if (this.hasClosed) {
       this.sourceDone()
       return { error: new SocketClosedError(`Connection with ${this.name} is closed`) }
     }
@@ -379,7 +410,7 @@ export class Connection
     ) {
       return this.writeDirect(stages)
     }
-    if (stages.length === 0 && !this.closing && this.error === undefined && !this.closed) {
+    if (stages.length === 0 && !this.closing && this.error === undefined && !this.hasClosed) {
       const push = takePush(root as Source<Chunk>)
       if (push !== undefined) return this.writePushed(push)
     }
@@ -396,7 +427,7 @@ export class Connection
   private writeDirect(stages: AnyStage[]): Promise<void> {
     this.sourceState = 'reading'
     return new Promise<void>((resolve, reject) => {
-      this.run = new SinkRun(true, stages, new WriteBatch(this.socket), resolve, reject)
+      this.run = new SinkRun(true, stages, new WriteBatch(this.socket, this), resolve, reject)
       this.pumpDirect()
     })
   }
@@ -408,7 +439,7 @@ export class Connection
    */
   private writePushed(push: (target: PushTarget<Chunk>) => PushControl): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const run = new SinkRun(false, [], new WriteBatch(this.socket), resolve, reject)
+      const run = new SinkRun(false, [], new WriteBatch(this.socket, this), resolve, reject)
       this.run = run
       this.writeBatch = run.batch
       run.resume = push({
@@ -422,14 +453,19 @@ export class Connection
   /** Writes a batch a pushing source hands over; false when it must hold back (see {@link writePushed}). */
   private pushBatch(run: SinkRun, chunks: readonly Chunk[]): boolean {
     if (this.run !== run || run.ending) return false
-    if (this.error !== undefined || this.closed || this.closing) {
+    if (this.error !== undefined || this.hasClosed || this.closing) {
       this.failRun(
         run,
         this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
       )
       return false
     }
-    run.batch.writeAll(chunks)
+    try {
+      run.batch.writeAll(chunks)
+    } catch (err) {
+      this.failRun(run, err)
+      return false
+    }
     if (!this.backedUp) return true
     run.waitingDrain = true
     return false
@@ -439,7 +475,7 @@ export class Connection
   private pumpDirect(): void {
     const d = this.run
     if (d === undefined || d.ending || !d.readsOwnSource) return
-    if (d.waitingDrain && this.error === undefined && !this.closed) return
+    if (d.waitingDrain && this.error === undefined && !this.hasClosed) return
     const settled = this.settledRead()
     if (settled === undefined) {
       if (this.socket.isPaused()) this.socket.resume()
@@ -450,7 +486,7 @@ export class Connection
 
   /** One batch of received chunks through the direct sink's stages and out. */
   private stepDirect(d: SinkRun, chunks: readonly Uint8Array[]): void {
-    if (this.error !== undefined || this.closed || this.closing) {
+    if (this.error !== undefined || this.hasClosed || this.closing) {
       this.failRun(
         d,
         this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
@@ -458,8 +494,8 @@ export class Connection
       return
     }
     const run = runStages(d.stages, chunks)
-    d.batch.writeAll(run.out as readonly Chunk[])
-    if (run.error !== undefined) this.failRun(d, run.error.error)
+    const error = writeOut(d.batch, run)
+    if (error !== undefined) this.failRun(d, error.error)
     else if (run.ended) {
       this.sourceDone() // a stage such as until() finished: stop reading
       this.endRun(d, undefined)
@@ -474,13 +510,13 @@ export class Connection
     if (this.run !== d || d.ending) return // failed already, or ending
     d.ending = true
     if (last !== undefined) {
-      d.batch.writeAll(last.out as readonly Chunk[])
-      if (last.error !== undefined) {
-        this.failRun(d, last.error.error)
+      const error = writeOut(d.batch, last)
+      if (error !== undefined) {
+        this.failRun(d, error.error)
         return
       }
     }
-    if (this.error !== undefined || this.closing || this.closed) {
+    if (this.error !== undefined || this.closing || this.hasClosed) {
       // close() ended our side before this sink did: it was cut short, as at its next chunk.
       this.failRun(
         d,
@@ -512,7 +548,7 @@ export class Connection
     const socket = this.socket
     try {
       this.assertWritable()
-      const batch = new WriteBatch(socket)
+      const batch = new WriteBatch(socket, this)
       this.writeBatch = batch
       if (stages.length > 0 || offersBatches(root)) {
         // it-socket stages up to here (decode, encode, until): run their synchronous steps inline
@@ -521,7 +557,7 @@ export class Connection
         for await (const chunks of batchesOf(root)) {
           this.assertWritable()
           const run = runStages(stages, chunks)
-          batch.writeAll(run.out as readonly Chunk[])
+          batch.writeAll(run.out)
           if (run.error !== undefined) throw run.error.error
           if (run.ended) {
             ended = true
@@ -531,14 +567,13 @@ export class Connection
         }
         if (!ended && stages.length > 0) {
           const run = runStages(stages, undefined)
-          batch.writeAll(run.out as readonly Chunk[])
+          batch.writeAll(run.out)
           if (run.error !== undefined) throw run.error.error
         }
       } else {
         for await (const chunk of source) {
           this.assertWritable()
-          if (chunk instanceof Uint8Array) batch.add(chunk)
-          else for (const buf of chunk) batch.add(buf)
+          batch.addChunk(chunk)
           if (this.backedUp) await this.drained(batch)
         }
       }
@@ -564,7 +599,7 @@ export class Connection
   private sinkError(err: unknown): unknown {
     if (this.error !== undefined) return this.error
     if (err instanceof SocketClosedError) return err
-    if (this.closed)
+    if (this.hasClosed)
       return new SocketClosedError(`Cannot write: connection with ${this.name} is closed`, { cause: err })
     const error = err instanceof Error ? err : new Error(String(err))
     this.abort(error)
@@ -575,7 +610,7 @@ export class Connection
   private sinkDone(): void {
     this.run = undefined
     this.sinkState = 'done'
-    if (this.sourceState === 'done' && !this.readEnded) void this.close()
+    if (this.closeAfterSink || (this.sourceState === 'done' && !this.readEnded)) void this.close()
   }
 
   /**
@@ -598,7 +633,7 @@ export class Connection
   /** Throws the connection's error, or `SocketClosedError` once it is closing or closed. */
   private assertWritable(): void {
     if (this.error !== undefined) throw this.error
-    if (this.closed || this.closing) {
+    if (this.hasClosed || this.closing) {
       throw new SocketClosedError(`Cannot write: connection with ${this.name} is closed`)
     }
   }
@@ -617,7 +652,7 @@ export class Connection
     const run = this.run
     if (run?.readsOwnSource === false && run.waitingDrain) {
       // As the loop sink's wait for 'drain' ends on an error or a close.
-      if (this.error !== undefined || this.closed || this.closing) {
+      if (this.error !== undefined || this.hasClosed || this.closing) {
         this.failRun(
           run,
           this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
@@ -627,7 +662,7 @@ export class Connection
   }
 
   private onData(chunk: Buffer): void {
-    if (this.discarding) return
+    if (this.discarding || this.takingBuffered) return
     const d = this.run
     if (d?.readsOwnSource === true && !d.ending && !d.waitingDrain && this.queue.length === 0) {
       this.stepDirect(d, [chunk])
@@ -655,8 +690,27 @@ export class Connection
   }
 
   private onError(err: Error): void {
+    if (this.error === undefined && !this.discarding) this.takeBuffered()
     this.error ??= translateError(err, 'connection with', this.name)
     this.wake()
+  }
+
+  /**
+   * Moves what Node.js still holds in the socket's readable buffer to our queue. A reset destroys
+   * the socket, and Node.js emits no 'data' for what it had buffered (while paused) once destroyed:
+   * without this, bytes that arrived before the reset were lost, where a raw `read()` loop and
+   * Python deliver them first. The source yields them, then throws the error.
+   */
+  private takeBuffered(): void {
+    this.takingBuffered = true
+    try {
+      for (let chunk: Buffer | null = this.socket.read(); chunk !== null; chunk = this.socket.read()) {
+        this.queue.push(chunk)
+        this.queuedBytes += chunk.byteLength
+      }
+    } finally {
+      this.takingBuffered = false
+    }
   }
 
   private onSignalAbort(): void {
@@ -668,7 +722,7 @@ export class Connection
   }
 
   private onSocketClose(): void {
-    this.closed = true
+    this.hasClosed = true
     this.closedLatch?.open()
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
     if (this.signalListener !== undefined) this.signal?.removeEventListener('abort', this.signalListener)
@@ -694,6 +748,19 @@ export class Connection
       this[OWNER].onSocketClose()
     },
   }
+}
+
+/**
+ * Writes what a run of stages produced; returns the error to fail with, if any: the stages' own, or
+ * the `TypeError` of a chunk that is not bytes (a decoder's strings piped straight to the sink).
+ */
+function writeOut(batch: WriteBatch, run: ReturnType<typeof runStages>): { error: unknown } | undefined {
+  try {
+    batch.writeAll(run.out)
+  } catch (err) {
+    return { error: err }
+  }
+  return run.error
 }
 
 /** Where a socket's shared listeners find the connection it belongs to. */

@@ -1,4 +1,7 @@
 import type { Socket } from 'node:net'
+import { isUint8ArrayList } from 'uint8arraylist'
+import { formatAddress, type SocketAddress } from './address.js'
+import { describeValue } from './validate.js'
 
 /**
  * Longest run of adjacent chunks merged into one write, in bytes (256 KiB): past it the run is
@@ -16,6 +19,8 @@ const MAX_RUN = 256 * 1024
  */
 export class WriteBatch {
   private readonly socket: Socket
+  /** Whose socket it is, for the message of a bad chunk. */
+  private readonly owner: { readonly remoteAddress: SocketAddress }
   private runBuffer: ArrayBufferLike | undefined
   private runStart = 0
   private runEnd = 0
@@ -25,8 +30,9 @@ export class WriteBatch {
   /** A flush is queued for the end of this tick. */
   private scheduled = false
 
-  constructor(socket: Socket) {
+  constructor(socket: Socket, owner: { readonly remoteAddress: SocketAddress }) {
     this.socket = socket
+    this.owner = owner
   }
 
   /**
@@ -34,12 +40,32 @@ export class WriteBatch {
    * has ready at once, there is nothing to wait for, so no tick is spent (a request/response round
    * trip saves a `process.nextTick` hop).
    */
-  writeAll(chunks: readonly (Uint8Array | Iterable<Uint8Array>)[]): void {
+  writeAll(chunks: readonly unknown[]): void {
     for (const chunk of chunks) {
       if (chunk instanceof Uint8Array) this.append(chunk)
-      else for (const buf of chunk) this.append(buf)
+      else if (isUint8ArrayList(chunk)) for (const buf of chunk) this.append(buf)
+      else throw this.notAChunk(chunk)
     }
     this.flush()
+  }
+
+  /**
+   * Queues a sink's chunk: a `Uint8Array`, or a `Uint8ArrayList` buffer by buffer. Anything else
+   * throws a `TypeError` naming its type: a string or a `Uint16Array` would otherwise be written as
+   * nothing, or as some of its bytes, and the sink would still resolve.
+   */
+  addChunk(chunk: unknown): void {
+    if (chunk instanceof Uint8Array) this.add(chunk)
+    else if (isUint8ArrayList(chunk)) for (const buf of chunk) this.add(buf)
+    else throw this.notAChunk(chunk)
+  }
+
+  private notAChunk(chunk: unknown): TypeError {
+    const hint =
+      typeof chunk === 'string' ? ' (encode text first, e.g. pipe(lines, lines().encode, conn))' : ''
+    return new TypeError(
+      `Cannot write to ${formatAddress(this.owner.remoteAddress)}: a connection's sink takes Uint8Array or Uint8ArrayList chunks, got ${describeValue(chunk)}${hint}`,
+    )
   }
 
   /** Queues `chunk` for this tick's write; it must not be modified until then. */

@@ -76,6 +76,36 @@ describe('Server', () => {
     await serving
   })
 
+  it('serve(): a handler that starts pipe(conn, conn) without returning it still echoes everything', async () => {
+    await using server = await listen({ host: '127.0.0.1' })
+    const errors: Error[] = []
+    const serving = server.serve(
+      (conn) => {
+        void pipe(conn, conn) // the mistake: the pipe is not returned
+      },
+      { onError: (err) => errors.push(err) },
+    )
+    const payload = 'x'.repeat(200_000)
+    for (let i = 0; i < 3; i++)
+      expect(await echoOnce(portOf(server), `${i}:${payload}`)).toBe(`${i}:${payload}`)
+    await server.close()
+    await serving
+    expect(errors).toEqual([])
+  })
+
+  it('serve(): a connection whose peer never ends is closed in the background and tracked until it has', async () => {
+    await using server = await listen({ host: '127.0.0.1' })
+    void server.serve(async (conn) => {
+      await conn.sink([encoder.encode('hello')])
+    })
+    const peer = await rawConnect(portOf(server))
+    // The peer never ends its side; it still sees all of the reply and our FIN.
+    expect(decoder.decode(await readAll(peer))).toBe('hello')
+    expect(server.connections).toBe(1) // tracked until the close finishes in the background
+    peer.end()
+    await until(() => server.connections === 0, 5_000, 'the connection to close')
+  })
+
   it('maxConnections: extra connections wait unread, are not refused, and are served when a slot frees', async () => {
     await using server = await listen({ host: '127.0.0.1', maxConnections: 2 })
     let peak = 0

@@ -1,5 +1,5 @@
 import { once } from 'node:events'
-import type { Socket } from 'node:net'
+import { type AddressInfo, createServer as createNetServer, type Socket } from 'node:net'
 import {
   AbortError,
   type Connection,
@@ -17,6 +17,7 @@ import {
   TimeoutError,
   until as untilMessage,
 } from 'it-socket'
+import type { Source } from 'it-stream-types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { collectBytes, decoder, encoder, pseudoRandomBytes, repeatChunk, sha256 } from '../helpers/bytes.js'
 import { portOf, rawConnect, readAll, until } from '../helpers/net.js'
@@ -65,6 +66,7 @@ describe('Connection close contract', () => {
     peer.end('late data')
     expect(decoder.decode(await collectBytes(conn.source))).toBe('late data')
     await conn.close()
+    await conn.closed
     expect(conn.isClosed).toBe(true)
   })
 
@@ -108,6 +110,45 @@ describe('Connection close contract', () => {
     expect((err as Error).cause).toMatchObject({ code: 'ECONNRESET' })
   })
 
+  it('peer reset: source yields the bytes that arrived before it, then throws ConnectionResetError', async () => {
+    // A raw peer that sends 18 bytes; once our client holds them in its buffer, unread, the peer
+    // resets. (Bytes and reset arriving together read as an EOF on Linux, which lost nothing.)
+    let accepted: Socket | undefined
+    const peer = createNetServer({ allowHalfOpen: true }, (socket) => {
+      accepted = socket
+      socket.once('data', () => socket.write('18 bytes, then RST'))
+    })
+    await new Promise<void>((resolve) => peer.listen(0, '127.0.0.1', resolve))
+    try {
+      const conn = await connect({ host: '127.0.0.1', port: (peer.address() as AddressInfo).port })
+      // Ask for the bytes without ending our side.
+      let release = (): void => {}
+      const held = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const writing = conn.sink(
+        (async function* () {
+          yield encoder.encode('go')
+          await held
+        })(),
+      )
+      await until(() => conn.readableLength === 18, 5_000, 'the 18 bytes to arrive')
+      accepted?.resetAndDestroy()
+      await conn.closed
+      release()
+      await expect(writing).rejects.toBeInstanceOf(ConnectionResetError)
+      const received: string[] = []
+      const err = await (async () => {
+        for await (const chunk of conn.source) received.push(decoder.decode(chunk))
+      })().catch((e: unknown) => e)
+      expect(received.join('')).toBe('18 bytes, then RST')
+      expect(err).toBeInstanceOf(ConnectionResetError)
+      expect((err as ConnectionResetError).code).toBe('ERR_CONNECTION_RESET')
+    } finally {
+      peer.close()
+    }
+  })
+
   it('source left early: reading stops, the sink still flushes, the socket closes once both are done', async () => {
     const { peer, conn } = await rawPair()
     const peerReads = readAll(peer)
@@ -129,12 +170,18 @@ describe('Connection close contract', () => {
     await until(() => conn.isClosed, 5_000, 'connection to close')
   })
 
-  it("close(): ends our side, waits for the peer's end, resolves once closed, and is idempotent", async () => {
+  it("close(): ends our side and resolves without waiting for the peer's end; closed resolves once it ends; idempotent", async () => {
     const { peer, conn } = await rawPair()
-    peer.on('end', () => peer.end())
+    const peerSawEnd = once(peer, 'end')
+    peer.resume()
     const first = conn.close()
     const second = conn.close()
     await Promise.all([first, second])
+    // Our FIN is out, the peer has not ended: close() did not wait for it.
+    await peerSawEnd
+    expect(conn.isClosed).toBe(false)
+    peer.end()
+    await conn.closed
     expect(conn.isClosed).toBe(true)
     await conn.close()
   })
@@ -145,6 +192,7 @@ describe('Connection close contract', () => {
     const flood = setInterval(() => peer.write(new Uint8Array(1024)), 1)
     try {
       await conn.close({ timeout: 50 })
+      await conn.closed
       expect(conn.isClosed).toBe(true)
     } finally {
       clearInterval(flood)
@@ -157,6 +205,7 @@ describe('Connection close contract', () => {
     const first = conn.close({ timeout: 60_000 })
     await conn.close({ timeout: 20 })
     await first
+    await conn.closed
     expect(conn.isClosed).toBe(true)
     peer.destroy()
   })
@@ -234,6 +283,41 @@ describe('Connection', () => {
     expect((err as SocketClosedError).code).toBe('ERR_SOCKET_CLOSED')
   })
 
+  for (const [what, chunk, type] of [
+    ['a string', 'hello', 'string'],
+    ['a Uint16Array', new Uint16Array([0x6968]), 'Uint16Array'],
+    ['a number', 42, '42'],
+  ] as const) {
+    it(`sink() rejects ${what} with TypeError naming its type, sends nothing and aborts`, async () => {
+      const { peer, conn } = await rawPair()
+      const peerReads = readAll(peer).catch(() => new Uint8Array(0))
+      const sink = conn.sink as (source: Source<unknown>) => Promise<void>
+      const err = await sink([chunk]).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(TypeError)
+      expect((err as Error).message).toMatch(
+        new RegExp(
+          `^Cannot write to 127\\.0\\.0\\.1:\\d+: a connection's sink takes Uint8Array or Uint8ArrayList chunks, got ${type}`,
+        ),
+      )
+      expect((await peerReads).byteLength).toBe(0)
+      await conn.closed
+      await expect(collectBytes(conn.source)).rejects.toBe(err)
+    })
+  }
+
+  it('sink() of pipe(conn, decode, conn) rejects the decoded strings with TypeError: a missing encode is loud', async () => {
+    const { peer, conn } = await rawPair()
+    const peerReads = readAll(peer).catch(() => new Uint8Array(0))
+    // The types refuse this pipe; a JavaScript caller (or a cast) gets it past them.
+    const sink = conn.sink as (source: Source<unknown>) => Promise<void>
+    const echoing = pipe(conn, lines().decode, sink)
+    peer.write('hello\n')
+    const err = await echoing.catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(TypeError)
+    expect((err as Error).message).toContain('got string (encode text first')
+    expect((await peerReads).byteLength).toBe(0)
+  })
+
   it('sink() writes Uint8ArrayList chunks without joining them, in order', async () => {
     const { Uint8ArrayList } = await import('uint8arraylist')
     const { peer, conn } = await rawPair()
@@ -292,8 +376,26 @@ describe('Connection', () => {
       const [, reply] = await Promise.all([conn.sink([encoder.encode('ping')]), collectBytes(conn.source)])
       expect(decoder.decode(reply)).toBe('ping')
     }
+    await leaked.closed
     expect(leaked.isClosed).toBe(true)
     await serving
+  })
+
+  it('await using returns at once when the peer never ends its side; the close finishes in the background', async () => {
+    const peerSide = nextConnection()
+    let leaked: Connection | undefined
+    {
+      await using conn = await connect({ host: '127.0.0.1', port: portOf(server) })
+      leaked = conn
+      await conn.sink([encoder.encode('bye')])
+    }
+    // The block is over while the peer still holds its side open (it has not read a byte yet).
+    expect(leaked.isClosed).toBe(false)
+    const peer = await peerSide
+    expect(decoder.decode(await collectBytes(peer.source))).toBe('bye')
+    await peer.sink([])
+    await leaked.closed
+    expect(leaked.isClosed).toBe(true)
   })
 
   it('signal given to connect() aborts the connection later', async () => {
@@ -483,6 +585,7 @@ describe('Connection', () => {
         peer.end() // theirs: the sink's source ends after close() ended our side
         await expect(echoing).rejects.toBeInstanceOf(SocketClosedError)
         await closing
+        await conn.closed
         expect(conn.isClosed).toBe(true)
         expect(peerErrors).toEqual([])
       })
