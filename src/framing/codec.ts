@@ -9,6 +9,7 @@ import type { Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { isUint8ArrayList } from 'uint8arraylist'
 import { BatchedItems, type BatchGenerator, batchesOf, type Stage } from '../batches.js'
+import { describeType } from '../describe.js'
 import { InvalidFrameError } from '../errors.js'
 
 /**
@@ -381,28 +382,6 @@ function notBytes(value: unknown, codec: string, lists: boolean): TypeError {
   } else if (value instanceof ArrayBuffer) hint = 'view it as new Uint8Array(buffer)'
   else if (isUint8ArrayList(value)) hint = 'join it with list.subarray()'
   return wrongMessageType(value, codec, lists ? 'Uint8Array or Uint8ArrayList' : 'Uint8Array', hint)
-}
-
-/**
- * A value's type for an error message: `undefined`, `null`, `a string`, `a number`; for an object
- * its constructor's name (`a Uint16Array`, `an ArrayBuffer`, `a Uint8ArrayList`), else `an object`.
- */
-export function describeType(value: unknown): string {
-  if (value === null) return 'null'
-  if (value === undefined) return 'undefined'
-  if (typeof value !== 'object') return `a ${typeof value}`
-  const proto: unknown = Object.getPrototypeOf(value)
-  const name =
-    typeof proto === 'object' &&
-    proto !== null &&
-    Object.hasOwn(proto, 'constructor') &&
-    'constructor' in proto &&
-    typeof proto.constructor === 'function'
-      ? proto.constructor.name
-      : ''
-  if (name === '' || name === 'Object') return 'an object'
-  // "a Uint16Array" (a "you" sound), "an ArrayBuffer", "an Int8Array".
-  return `${/^[AEIO]/.test(name) ? 'an' : 'a'} ${name}`
 }
 
 /** From this many bytes up, `uninitialized()` skips the zero-fill. */

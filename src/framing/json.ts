@@ -1,6 +1,7 @@
+import { describeType } from '../describe.js'
 import { InvalidFrameError } from '../errors.js'
 import type { Codec, JsonCodec, TextCodec } from './codec.js'
-import { decodeUtf8, describeText, describeType, encodeUtf8, layerCodec, wrongMessageType } from './codec.js'
+import { decodeUtf8, describeText, encodeUtf8, layerCodec, wrongMessageType } from './codec.js'
 
 /**
  * JSON values over any byte codec (`json(lengthPrefixed())`) or text codec (`json(lines())` is

@@ -1,9 +1,9 @@
+import { describeValue } from '../describe.js'
 import { AbortError } from '../errors.js'
 import { LISTEN_BACKLOG, MAX_PENDING_CONNECTIONS } from '../limits.js'
 import { formatAddress } from '../socket/address.js'
 import { bind } from '../socket/bind.js'
 import {
-  describeValue,
   validateBoolean,
   validateCount,
   validateHost,

@@ -1,11 +1,11 @@
 import { type NetConnectOpts, connect as netConnect } from 'node:net'
+import { describeValue } from '../describe.js'
 import { AbortError, TimeoutError } from '../errors.js'
 import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatHostPort } from './address.js'
 import { Connection } from './connection.js'
 import { translateError } from './translate-error.js'
 import {
-  describeValue,
   validateBoolean,
   validateHost,
   validateKeepAlive,

@@ -1,6 +1,7 @@
 import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram'
 import { isIP } from 'node:net'
 import type { Duplex, Source } from 'it-stream-types'
+import { describeValue } from '../describe.js'
 import { AbortError } from '../errors.js'
 import { UDP_QUEUE_SIZE } from '../limits.js'
 import { formatAddress, formatHostPort, type NetAddress } from './address.js'
@@ -11,7 +12,7 @@ import {
   MAX_UDP6_PAYLOAD,
   translateUdpError,
 } from './udp-endpoint.js'
-import { describeValue, validateBoolean, validateHost, validatePort, validateSignal } from './validate.js'
+import { validateBoolean, validateHost, validatePort, validateSignal } from './validate.js'
 
 /** The socket family: `udp4` (IPv4) or `udp6` (IPv6, which also reaches IPv4-mapped addresses). */
 export type UdpType = 'udp4' | 'udp6'

@@ -3,23 +3,7 @@
  * before any socket exists, so a bad option can never leave one behind.
  */
 
-/**
- * Names a bad value for a message: numbers and booleans by their value (`-1`, `NaN`, `true`), other
- * values by their type (`string`, `undefined`, `null`, `Object`, `Uint16Array`).
- */
-export function describeValue(value: unknown): string {
-  if (value === null) return 'null'
-  switch (typeof value) {
-    case 'number':
-    case 'boolean':
-      return String(value)
-    case 'object':
-      // Object.create(null) has no constructor; an anonymous class has an empty name.
-      return (value.constructor as { name?: string } | undefined)?.name || 'object'
-    default:
-      return typeof value
-  }
-}
+import { describeValue } from '../describe.js'
 
 /** A port number: an integer 0–65535 (0, "any free port", only where `allowZero`). */
 export function validatePort(fn: string, port: unknown, allowZero: boolean): number {

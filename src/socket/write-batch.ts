@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net'
 import { isUint8ArrayList } from 'uint8arraylist'
+import { describeValue } from '../describe.js'
 import { formatAddress, type SocketAddress } from './address.js'
-import { describeValue } from './validate.js'
 
 /**
  * Longest run of adjacent chunks merged into one write, in bytes (256 KiB): past it the run is

@@ -7,9 +7,9 @@
 import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
+import { describeType } from '../../src/describe.js'
 import { InvalidFrameError } from '../../src/errors.js'
 import type { Codec } from '../../src/framing/codec.js'
-import { describeType } from '../../src/framing/codec.js'
 import { delimited } from '../../src/framing/delimited.js'
 import { fixed } from '../../src/framing/fixed.js'
 import { framed } from '../../src/framing/framed.js'
@@ -184,22 +184,5 @@ describe('json()', () => {
     await rejectsWith(viaEncodeFrame(c, { n: 1n }), InvalidFrameError)
     const err = await rejectsWith(viaEncode(c, { toJSON: () => undefined }), InvalidFrameError)
     expect(err.message).toBe('Cannot encode JSON: an object has no JSON form')
-  })
-})
-
-describe('describeType()', () => {
-  it('describeType() names primitives by typeof and objects by their constructor, with an article', () => {
-    expect(describeType(undefined)).toBe('undefined')
-    expect(describeType(null)).toBe('null')
-    expect(describeType('x')).toBe('a string')
-    expect(describeType(1n)).toBe('a bigint')
-    expect(describeType(() => 1)).toBe('a function')
-    expect(describeType(new Uint16Array(1))).toBe('a Uint16Array')
-    expect(describeType(new Int8Array(1))).toBe('an Int8Array')
-    expect(describeType(new Map())).toBe('a Map')
-    expect(describeType({})).toBe('an object')
-    expect(describeType(Object.create(null))).toBe('an object')
-    expect(describeType({ constructor: 'not a function' })).toBe('an object')
-    expect(describeType(new (class Message {})())).toBe('a Message')
   })
 })
