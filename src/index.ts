@@ -12,7 +12,6 @@
  * @packageDocumentation
  */
 
-export { pipe } from 'it-pipe'
 export {
   AbortError,
   AddressInUseError,
@@ -80,13 +79,14 @@ export {
   SOURCE_HIGH_WATER_MARK,
   UDP_QUEUE_SIZE,
 } from './limits.js'
+export { type PipeSink, type PipeSource, type PipeTransform, pipe } from './pipe.js'
 export { type ListenOptions, listen } from './server/listen.js'
-export {
-  type ConnectionHandler,
-  type ErrorReporter,
-  type ServeOptions,
+export type {
+  ConnectionHandler,
+  ErrorReporter,
+  ServeOptions,
   Server,
-  type ServerCloseOptions,
+  ServerCloseOptions,
 } from './server/server.js'
 export { formatAddress, type NetAddress, type SocketAddress, type UnixAddress } from './socket/address.js'
 export {
@@ -96,11 +96,11 @@ export {
   type TcpConnectOptions,
   type UnixConnectOptions,
 } from './socket/connect.js'
-export { type Chunk, type CloseOptions, Connection } from './socket/connection.js'
+export type { Chunk, CloseOptions, Connection } from './socket/connection.js'
 export {
   type Datagram,
-  DatagramConnection,
-  DatagramSocket,
+  type DatagramConnection,
+  type DatagramSocket,
   type OutgoingDatagram,
   type UdpBindOptions,
   type UdpConnectOptions,

@@ -1,7 +1,7 @@
 import { describeValue } from '../describe.js'
 import { AbortError } from '../errors.js'
 import { LISTEN_BACKLOG, MAX_PENDING_CONNECTIONS } from '../limits.js'
-import { formatAddress } from '../socket/address.js'
+import { formatAddress, type NetAddress, type UnixAddress } from '../socket/address.js'
 import { bind } from '../socket/bind.js'
 import {
   validateBoolean,
@@ -13,7 +13,7 @@ import {
   validatePort,
   validateSignal,
 } from '../socket/validate.js'
-import { type ErrorReporter, reportToStderr, Server } from './server.js'
+import { type ErrorReporter, reportToStderr, Server, serverInternals } from './server.js'
 
 /** Options of {@link listen}. Give `port` (and optionally `host`) for TCP, or `path` for a Unix socket. */
 export interface ListenOptions {
@@ -87,6 +87,9 @@ export interface ListenOptions {
  * @throws {HostNotFoundError} `host` is a name that did not resolve (`ERR_HOST_NOT_FOUND`)
  * @throws {AbortError} `signal` fired before listening started or while binding (`ERR_ABORTED`)
  */
+export function listen(options: ListenOptions & { path: string }): Promise<Server<UnixAddress>>
+export function listen(options?: ListenOptions & { path?: undefined }): Promise<Server<NetAddress>>
+export function listen(options?: ListenOptions): Promise<Server>
 export async function listen(options: ListenOptions = {}): Promise<Server> {
   const fn = 'listen()'
   if (options === null || typeof options !== 'object') {
@@ -117,21 +120,22 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     onError: options.onError ?? reportToStderr,
     signal,
   })
+  const { onConnection, onConnectionClose, report } = serverInternals().hooks(server)
   const listener = await bind({
     ...(path === undefined ? { host, port } : { path }),
     backlog,
     noDelay,
     keepAlive,
     connection: {
-      onClose: server.onConnectionClose,
+      onClose: onConnectionClose,
       ...(idleTimeout === undefined ? {} : { idleTimeout }),
     },
-    onConnection: server.onConnection,
-    onError: server.report,
+    onConnection,
+    onError: report,
   })
   // Bound: from here on, every way out that does not return the server closes the listener.
   try {
-    server.attach(listener)
+    serverInternals().attach(server, listener)
   } catch (err) {
     await listener.close()
     throw err

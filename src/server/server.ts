@@ -1,8 +1,8 @@
-import { AbortError, ServerBusyError } from '../errors.js'
+import { AbortError, ServerBusyError, SocketClosedError } from '../errors.js'
 import { SERVER_CLOSE_TIMEOUT } from '../limits.js'
 import { formatAddress, type SocketAddress } from '../socket/address.js'
 import type { Listener } from '../socket/bind.js'
-import type { Connection } from '../socket/connection.js'
+import { type Connection, connectionInternals } from '../socket/connection.js'
 import { validateMs } from '../socket/validate.js'
 
 /** Reports an error of one connection (or of the listening socket, with no connection). */
@@ -43,6 +43,9 @@ export const reportToStderr: ErrorReporter = (err, conn) => {
   process.stderr.write(`it-socket: ${err.name}${where}: ${err.message}\n`)
 }
 
+/** Set by the class's static block (see {@link ServerInternals}). */
+let internals!: ServerInternals
+
 /**
  * A listening server: an async iterable of accepted connections, made by `listen()`.
  *
@@ -55,7 +58,9 @@ export const reportToStderr: ErrorReporter = (err, conn) => {
  * accepted beyond that wait, unread, in a queue of at most `maxPending`; past that bound a new
  * connection is closed at once and reported as `ServerBusyError`.
  */
-export class Server implements AsyncIterable<Connection>, AsyncDisposable {
+export class Server<A extends SocketAddress = SocketAddress>
+  implements AsyncIterable<Connection>, AsyncDisposable
+{
   private listener: Listener | undefined
   private readonly settings: ServerSettings
   /** Accepted, not yet handed out; insertion-ordered, O(1) removal when one closes while waiting. */
@@ -72,17 +77,18 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
     this.settings = settings
   }
 
-  /** @internal Called by `listen()` once bound. */
-  attach(listener: Listener): void {
+  /** Called by `listen()` once bound (see {@link serverInternals}). */
+  private attach(listener: Listener): void {
     this.listener = listener
     const signal = this.settings.signal
     signal?.addEventListener('abort', this.onSignalAbort, { once: true })
   }
 
   /** What was bound: `{ address, port, family }` (the real port when 0 was asked) or `{ path }`. */
-  get address(): SocketAddress {
-    if (this.listener === undefined) throw new Error('Server is not listening yet')
-    return this.listener.address
+  get address(): A {
+    if (this.listener === undefined) throw new SocketClosedError('Server is not listening yet')
+    // listen()'s overloads chose A from its options: a path binds a Unix socket, else TCP.
+    return this.listener.address as A
   }
 
   /** Connections handed out and not yet closed. */
@@ -147,8 +153,8 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
     return this.close()
   }
 
-  /** @internal Called by the listener with each accepted connection. */
-  readonly onConnection = (conn: Connection): void => {
+  /** Called by the listener with each accepted connection. */
+  private readonly onConnection = (conn: Connection): void => {
     if (this.closing) {
       conn.abort()
       return
@@ -167,8 +173,8 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
     this.wakeOne()
   }
 
-  /** @internal Called by every connection this server accepted, once it has closed. */
-  readonly onConnectionClose = (conn: Connection): void => {
+  /** Called by every connection this server accepted, once it has closed. */
+  private readonly onConnectionClose = (conn: Connection): void => {
     if (this.pendingConnections.delete(conn)) return
     if (this.activeConnections.delete(conn)) {
       if (this.activeConnections.size === 0) this.onDrained?.()
@@ -176,8 +182,8 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
     }
   }
 
-  /** @internal Reports an error of the listening socket or of one connection. */
-  readonly report = (err: Error, conn?: Connection): void => {
+  /** Reports an error of the listening socket or of one connection. */
+  private readonly report = (err: Error, conn?: Connection): void => {
     try {
       this.settings.onError(err, conn)
     } catch {
@@ -218,6 +224,17 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
     void this.close()
   }
 
+  static {
+    internals = {
+      attach: (server, listener) => server.attach(listener),
+      hooks: (server) => ({
+        onConnection: server.onConnection,
+        onConnectionClose: server.onConnectionClose,
+        report: server.report,
+      }),
+    }
+  }
+
   private async shutdown(timeout: number): Promise<void> {
     this.closing = true
     this.settings.signal?.removeEventListener('abort', this.onSignalAbort)
@@ -243,6 +260,26 @@ export class Server implements AsyncIterable<Connection>, AsyncDisposable {
     }
     await stopped
   }
+}
+
+/**
+ * @internal What `listen()` does with a server it made that users may not: kept off the public type
+ * (private members), reached through the class's static block.
+ */
+export interface ServerInternals {
+  /** Starts the server on a bound listener. */
+  attach(server: Server, listener: Listener): void
+  /** The callbacks the listener and its connections call. */
+  hooks(server: Server): {
+    onConnection: (conn: Connection) => void
+    onConnectionClose: (conn: Connection) => void
+    report: (err: Error, conn?: Connection) => void
+  }
+}
+
+/** @internal See {@link ServerInternals}. */
+export function serverInternals(): ServerInternals {
+  return internals
 }
 
 /**
@@ -295,9 +332,11 @@ class Handlers {
       }
       conn.abort(error)
     }
-    void conn.release().then(() => {
-      if (--this.running === 0) this.onSettled?.()
-    })
+    void connectionInternals()
+      .release(conn)
+      .then(() => {
+        if (--this.running === 0) this.onSettled?.()
+      })
   }
 }
 

@@ -50,6 +50,9 @@ export interface ConnectionInit {
 /** The bytes a connection's sink accepts: plain arrays, or lists written without being joined first. */
 export type Chunk = Uint8Array | Uint8ArrayList
 
+/** Set by the class's static block (see {@link ConnectionInternals}). */
+let internals!: ConnectionInternals
+
 /**
  * A TCP or Unix stream socket as an async-iterable duplex (it-stream-types' `Duplex`): read with
  * `for await (const chunk of conn.source)`, write with `await conn.sink(chunks)`, or both with
@@ -251,11 +254,11 @@ export class Connection
   }
 
   /**
-   * @internal `serve()`: the handler settled. Closes now, unless its sink is still writing (a
+   * `serve()`: the handler settled (through {@link connectionInternals}). Closes now, unless its sink is still writing (a
    * handler that started `pipe(conn, conn)` without returning it): then the connection finishes as
    * if the handler had awaited the pipe, and closes once the sink has. Resolves once closed.
    */
-  release(): Promise<void> {
+  private release(): Promise<void> {
     if (this.sinkState === 'writing' && !this.closing && this.error === undefined) {
       this.closeAfterSink = true
     } else void this.close()
@@ -290,8 +293,7 @@ export class Connection
    * rather than an async generator so that arriving data settles the pending read directly: one
    * promise per read, no generator to resume.
    */
-  /** @internal See {@link ConnectionSource}. */
-  batches(): BatchGenerator<Uint8Array> {
+  private batches(): BatchGenerator<Uint8Array> {
     const iterator: BatchGenerator<Uint8Array> = {
       next: () => this.nextBatch(),
       return: () => {
@@ -730,6 +732,10 @@ export class Connection
     this.onCloseCallback?.(this)
   }
 
+  static {
+    internals = { batches: (conn) => conn.batches(), release: (conn) => conn.release() }
+  }
+
   /** The socket's event listeners, shared by every connection; in each, `this` is the socket. */
   private static readonly listeners = {
     data(this: OwnedSocket, chunk: Buffer): void {
@@ -763,6 +769,22 @@ function writeOut(batch: WriteBatch, run: ReturnType<typeof runStages>): { error
   return run.error
 }
 
+/**
+ * @internal What the rest of it-socket may do with a connection that its users may not: kept off the
+ * public type (private members), reached through the class's static block.
+ */
+export interface ConnectionInternals {
+  /** The source's batches (see {@link ConnectionSource}). */
+  batches(conn: Connection): BatchGenerator<Uint8Array>
+  /** `serve()`'s handler settled: close, or close once the sink is done (see `release()`). */
+  release(conn: Connection): Promise<void>
+}
+
+/** @internal See {@link ConnectionInternals}. */
+export function connectionInternals(): ConnectionInternals {
+  return internals
+}
+
 /** Where a socket's shared listeners find the connection it belongs to. */
 const OWNER: unique symbol = Symbol('it-socket.connection')
 
@@ -781,7 +803,7 @@ class ConnectionSource extends BatchedItems<Uint8Array> {
   }
 
   protected override openBatches(): BatchGenerator<Uint8Array> {
-    return this.conn.batches()
+    return internals.batches(this.conn)
   }
 }
 
