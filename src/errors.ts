@@ -66,7 +66,10 @@ export class AddressInUseError extends ItSocketError {
   }
 }
 
-/** Thrown when `connect()` could not resolve the host name (`ENOTFOUND`, `EAI_AGAIN`); the message names it. */
+/**
+ * Thrown when a host name could not be resolved (`ENOTFOUND`, `EAI_AGAIN`) by `connect()`, `listen()`,
+ * `udp.bind()`, `udp.connect()` or a UDP send; the message names it.
+ */
 export class HostNotFoundError extends ItSocketError {
   static readonly code = 'ERR_HOST_NOT_FOUND'
   constructor(message = 'Host not found', options?: ItSocketErrorOptions) {

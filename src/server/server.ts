@@ -24,7 +24,7 @@ export interface ServeOptions {
 export interface ServerCloseOptions {
   /**
    * Milliseconds open connections get to finish after the server stops accepting; then they are
-   * aborted with `AbortError`. @default 5000
+   * aborted with `AbortError`; `0` aborts them at once. @default 5000
    */
   timeout?: number
 }
