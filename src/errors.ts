@@ -98,7 +98,8 @@ export class SinkInUseError extends ItSocketError {
 
 /**
  * Thrown when a framed stream is read while another read is pending: a second `read()`, iterating
- * `source` during a `read()`, `read()` while `request()`s await replies, or `unwrap()` during a read.
+ * `source` during a `read()`, `read()` while `request()`s await replies, or `unwrap()` during a read;
+ * or when a connection's source is read twice at once.
  */
 export class ReadInUseError extends ItSocketError {
   static readonly code = 'ERR_READ_IN_USE'

@@ -14,7 +14,7 @@ import {
   takeStages,
   takeUntouched,
 } from '../batches.js'
-import { AbortError, SinkInUseError, SocketClosedError, TimeoutError } from '../errors.js'
+import { AbortError, ReadInUseError, SinkInUseError, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
 import { translateError } from './translate-error.js'
@@ -328,7 +328,9 @@ export class Connection
       this.sourceState = 'reading'
     }
     if (this.pendingRead !== undefined)
-      return Promise.reject(new Error('Connection source read twice at once'))
+      return Promise.reject(
+        new ReadInUseError(`Cannot read connection with ${this.name}: another read of its source is pending`),
+      )
     const settled = this.settledRead()
     if (settled !== undefined)
       return 'error' in settled ? Promise.reject(settled.error) : Promise.resolve(settled)

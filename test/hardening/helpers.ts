@@ -53,7 +53,7 @@ export async function startServer(options: ServerOptions = {}): Promise<ServerCh
   const child =
     options.fdLimit === undefined
       ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
-      : spawn('bash', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], {
+      : spawn('sh', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], {
           stdio: ['pipe', 'pipe', 'inherit'],
         })
   const errors: ReportedError[] = []
