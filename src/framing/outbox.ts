@@ -206,7 +206,7 @@ export class Outbox implements PushControl {
    */
   drain(): AsyncGenerator<Uint8Array | Uint8ArrayList> {
     // Offered as batches and for pushing too: a connection's sink then writes each burst at once.
-    return new OutboxOutput(this) as unknown as AsyncGenerator<Uint8Array | Uint8ArrayList>
+    return new OutboxOutput(this)
   }
 
   /** @internal Starts pushing to `target` instead of being drained (see `PUSH` in `src/batches.ts`). */

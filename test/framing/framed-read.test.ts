@@ -1,20 +1,21 @@
 import fc from 'fast-check'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { AbortError, ReadInUseError } from '../../src/errors.js'
 import type { Codec } from '../../src/framing/codec.js'
-import { framed } from '../../src/framing/framed.js'
+import { type Framed, framed } from '../../src/framing/framed.js'
 import { lines } from '../../src/framing/lines.js'
-import { rejectsWith, SEED } from './helpers.js'
-import { type LineServer, lineServer } from './line-peer.js'
+import { rejectsWith, SEED, settle, throwsWith } from './helpers.js'
+import { lineServerPerTest } from './line-peer.js'
 
-let server: LineServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
+const { connectTo, startServer } = lineServerPerTest()
 
-/** Lets every microtask queued so far (and those they queue) run. */
-const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+/** A `read()` aborted before any message could come: expects its `AbortError`. */
+async function abortedRead(f: Framed<string>): Promise<void> {
+  const controller = new AbortController()
+  const reading = f.read({ signal: controller.signal })
+  controller.abort()
+  await rejectsWith(reading, AbortError)
+}
 
 /** `lines()` whose decoder calls `onFrame` with each frame it hands out. */
 function observedLines(onFrame: (frame: string) => void): Codec<string> {
@@ -41,8 +42,7 @@ function observedLines(onFrame: (frame: string) => void): Codec<string> {
 
 describe('framed().read() with a signal', () => {
   it('framed().read() aborted before a message arrives leaves that message to the next read()', async () => {
-    server = await lineServer()
-    const { conn, peer } = await server.connect()
+    const { conn, peer } = await connectTo()
     let decoded!: () => void
     const firstDecoded = new Promise<void>((resolve) => {
       decoded = resolve
@@ -51,10 +51,7 @@ describe('framed().read() with a signal', () => {
       conn,
       observedLines((frame) => frame === 'first' && decoded()),
     )
-    const controller = new AbortController()
-    const reading = f.read({ signal: controller.signal })
-    controller.abort()
-    await rejectsWith(reading, AbortError)
+    await abortedRead(f)
     peer.send('first')
     await firstDecoded // it arrived and was decoded after the abort, before the next read()
     await settle()
@@ -64,32 +61,21 @@ describe('framed().read() with a signal', () => {
   })
 
   it('framed().read() aborted while a message is already decoded leaves it to the next read()', async () => {
-    server = await lineServer()
-    const { conn, peer } = await server.connect()
+    const { conn, peer } = await connectTo()
     const f = framed(conn, lines())
     peer.send('a', 'b')
     expect(await f.read()).toBe('a') // 'b' came in the same chunk: the decoder holds it
-    const controller = new AbortController()
-    const reading = f.read({ signal: controller.signal })
-    controller.abort()
-    await rejectsWith(reading, AbortError)
+    await abortedRead(f)
     peer.send('c')
     expect(await f.read()).toBe('b')
     expect(await f.read()).toBe('c')
   })
 
   it('framed().unwrap() throws ReadInUseError while an aborted read() left a message for the next reader', async () => {
-    server = await lineServer()
-    const { conn, peer } = await server.connect()
+    const { conn, peer } = await connectTo()
     const f = framed(conn, lines())
-    const controller = new AbortController()
-    const reading = f.read({ signal: controller.signal })
-    controller.abort()
-    await rejectsWith(reading, AbortError)
-    const err = await rejectsWith(
-      Promise.resolve().then(() => f.unwrap()),
-      ReadInUseError,
-    )
+    await abortedRead(f)
+    const err = throwsWith(() => f.unwrap(), ReadInUseError)
     expect(err.message).toMatch(/aborted read\(\)/)
     peer.send('kept', 'raw')
     expect(await f.read()).toBe('kept')
@@ -118,11 +104,10 @@ describe('framed().read() with a signal', () => {
   )
 
   it('framed() delivers every message to exactly one reader, in order, whatever mix of aborted reads, reads, source and request()', async () => {
-    server = await lineServer()
-    const lineServerNow = server
+    const server = await startServer()
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 4, maxLength: 30, size: 'max' }), async (ops) => {
-        const { conn, peer } = await lineServerNow.connect()
+        const { conn, peer } = await server.connect()
         const f = framed(conn, lines())
         let delivered = 0
         const got: string[] = []

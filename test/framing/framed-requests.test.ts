@@ -1,6 +1,4 @@
-import type { Source } from 'it-stream-types'
-import type { Uint8ArrayList } from 'uint8arraylist'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import {
   AbortError,
   ConnectionResetError,
@@ -11,21 +9,10 @@ import {
 import type { Codec } from '../../src/framing/codec.js'
 import { type FramedOptions, framed } from '../../src/framing/framed.js'
 import { lines } from '../../src/framing/lines.js'
-import { duplexPair, rejectsWith } from './helpers.js'
-import { type LineServer, lineServer, type OnLines, replyServer } from './line-peer.js'
+import { duplexPair, gateAfterFirst, rejectsWith, settle } from './helpers.js'
+import { lineServerPerTest, replyServer } from './line-peer.js'
 
-let server: LineServer | undefined
-afterEach(async () => {
-  await server?.close()
-  server = undefined
-})
-
-async function connectTo(onLines?: OnLines) {
-  server = await lineServer(onLines)
-  return server.connect()
-}
-
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+const { connectTo } = lineServerPerTest()
 
 describe('framed().request() pipelining', () => {
   it('framed().request() pairs 1,000 pipelined requests with their replies in order', async () => {
@@ -51,7 +38,7 @@ describe('framed().request() pipelining', () => {
     const [client, server] = duplexPair()
     const f = framed(client, lines())
     const pending = Array.from({ length: 100 }, (_, i) => f.request(`q${i}`))
-    await nextTick() // one macrotask: the burst was taken within it
+    await settle() // one macrotask: the burst was taken within it
     expect(client.written.length).toBeLessThanOrEqual(2)
     expect(new TextDecoder().decode(Buffer.concat(client.written))).toBe(
       Array.from({ length: 100 }, (_, i) => `q${i}\n`).join(''),
@@ -119,28 +106,9 @@ describe('framed().request() pipelining', () => {
   it('framed().request() withdraws an overlapping request aborted before the connection took it', async () => {
     const [client, server] = duplexPair()
     // The connection takes one chunk, then waits for `open()`: what is queued after stays in the outbox.
-    let open!: () => void
-    const gate = new Promise<void>((resolve) => {
-      open = resolve
-    })
-    const gated = {
-      source: client.source,
-      sink: (source: Source<Uint8Array | Uint8ArrayList>) =>
-        client.sink(
-          (async function* () {
-            let first = true
-            for await (const chunk of source) {
-              yield chunk
-              if (first) {
-                first = false
-                await gate
-              }
-            }
-          })(),
-        ),
-    }
+    const gated = gateAfterFirst(client.sink)
     const s = framed(server, lines())
-    const f = framed(gated, lines())
+    const f = framed({ source: client.source, sink: gated.sink }, lines())
     const first = f.request('first')
     expect(await s.read()).toBe('first') // taken; the connection now waits at its gate
     // Overlapping the unanswered first request: queued, not taken by the connection.
@@ -149,7 +117,7 @@ describe('framed().request() pipelining', () => {
     const kept = f.request('kept')
     controller.abort()
     await rejectsWith(withdrawn, AbortError)
-    open()
+    gated.open()
     await s.write('reply:first')
     expect(await s.read()).toBe('kept')
     await s.write('reply:kept')

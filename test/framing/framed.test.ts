@@ -24,33 +24,19 @@ import {
   duplexPair,
   encodeAll,
   fromUtf8,
+  gateAfterFirst,
+  type MemoryDuplex,
   rejectsWith,
   scriptedDuplex,
+  settle,
+  throwsWith,
   utf8,
 } from './helpers.js'
 
-const nextTick = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
-
-/** A byte sink that takes one chunk, then waits for `open()` before taking the rest. */
-function gatedSink() {
-  const taken: Uint8Array[] = []
-  let open!: () => void
-  const gate = new Promise<void>((resolve) => {
-    open = resolve
-  })
-  let calls = 0
-  const sink = async (source: Source<Uint8Array | Uint8ArrayList>) => {
-    calls++
-    let first = true
-    for await (const chunk of source) {
-      taken.push(chunk instanceof Uint8Array ? chunk : chunk.subarray())
-      if (first) {
-        first = false
-        await gate
-      }
-    }
-  }
-  return { taken, open, sink, calls: () => calls }
+/** `framed(…, lines())` over one end of an in-memory connection, and the peer's end framed the same way. */
+function linesPair(): { client: MemoryDuplex; f: Framed<string>; peer: Framed<string> } {
+  const [client, server] = duplexPair()
+  return { client, f: framed(client, lines()), peer: framed(server, lines()) }
 }
 
 describe('framed()', () => {
@@ -85,7 +71,7 @@ describe('framed()', () => {
     const conn = scriptedDuplex([])
     const f = framed(conn, lines())
     const writes = Array.from({ length: 100 }, (_, i) => f.write(`m${i}`))
-    await nextTick() // one macrotask: everything written in the tick was taken within it
+    await settle() // one macrotask: everything written in the tick was taken within it
     // Queued writes are taken together, as one Uint8ArrayList: one step of the sink's loop.
     expect(conn.written.length).toBeLessThanOrEqual(2)
     await Promise.all(writes)
@@ -119,7 +105,8 @@ describe('framed()', () => {
   })
 
   it('framed().sink() waits for the connection once 64 KiB are queued (backpressure)', async () => {
-    const gated = gatedSink()
+    const conn = scriptedDuplex([])
+    const gated = gateAfterFirst(conn.sink)
     const f = framed({ source: [], sink: gated.sink }, lengthPrefixed())
     let produced = 0
     function* messages() {
@@ -129,14 +116,14 @@ describe('framed()', () => {
       }
     }
     const sinking = f.sink(messages())
-    await nextTick()
+    await settle()
     // The connection took one message and waits: sink() stopped at the 64 KiB mark, not at 100.
     expect(produced).toBeGreaterThanOrEqual(16)
     expect(produced).toBeLessThan(25)
     gated.open()
     await sinking
     expect(produced).toBe(100)
-    expect(concatBytes(gated.taken).length).toBe(100 * (2 + 4096))
+    expect(concatBytes(conn.written).length).toBe(100 * (2 + 4096))
   })
 
   it('framed().sink() passes a source error on to the connection and rejects with it', async () => {
@@ -177,55 +164,49 @@ describe('framed()', () => {
   })
 
   it('framed().read() fails with AbortError and loses nothing: the next read gets the message', async () => {
-    const [client, server] = duplexPair()
-    const f = framed(client, lines())
+    const { f, peer } = linesPair()
     const controller = new AbortController()
     const reading = f.read({ signal: controller.signal })
     controller.abort(new Error('stop'))
     const err = await rejectsWith(reading, AbortError)
     expect((err.cause as Error).message).toBe('stop')
     await rejectsWith(f.read({ signal: controller.signal }), AbortError) // aborted on entry
-    const peer = framed(server, lines())
     await peer.write('late')
     expect(await f.read()).toBe('late')
   })
 
   it('framed().read() throws ReadInUseError while another read() is pending', async () => {
-    const [client, server] = duplexPair()
-    const f = framed(client, lines())
+    const { f, peer } = linesPair()
     const first = f.read()
     const err = await rejectsWith(f.read(), ReadInUseError)
     expect(err.message).toBe('Cannot read: a read() is pending')
-    await framed(server, lines()).write('x')
+    await peer.write('x')
     expect(await first).toBe('x')
   })
 
   it('framed().source throws ReadInUseError while a read() is pending', async () => {
-    const [client, server] = duplexPair()
-    const f = framed(client, lines())
+    const { f, peer } = linesPair()
     const first = f.read()
     const err = await rejectsWith(f.source.next(), ReadInUseError)
     expect(err.message).toMatch(/read\(\) is pending/)
-    await framed(server, lines()).write('x')
+    await peer.write('x')
     expect(await first).toBe('x')
   })
 
   it('framed().read() throws ReadInUseError while source waits for a message', async () => {
-    const [client, server] = duplexPair()
-    const f = framed(client, lines())
+    const { f, peer } = linesPair()
     const next = f.source.next()
     const err = await rejectsWith(f.read(), ReadInUseError)
     expect(err.message).toMatch(/source is waiting/)
-    await framed(server, lines()).write('x')
+    await peer.write('x')
     expect(await next).toEqual({ done: false, value: 'x' })
   })
 
   it('framed().request() throws ReadInUseError while source waits for a message, sending nothing', async () => {
-    const [client, server] = duplexPair()
-    const f = framed(client, lines())
+    const { client, f, peer } = linesPair()
     const next = f.source.next()
     await rejectsWith(f.request('q'), ReadInUseError)
-    await framed(server, lines()).write('x')
+    await peer.write('x')
     expect(await next).toEqual({ done: false, value: 'x' })
     expect(client.written).toEqual([])
   })
@@ -244,7 +225,8 @@ describe('framed()', () => {
   })
 
   it('framed().write() with an aborted signal withdraws a message the connection has not taken', async () => {
-    const gated = gatedSink()
+    const conn = scriptedDuplex([])
+    const gated = gateAfterFirst(conn.sink)
     const f = framed({ source: [], sink: gated.sink }, lines())
     await f.write('first') // taken; the sink now waits at its gate
     const controller = new AbortController()
@@ -255,8 +237,8 @@ describe('framed()', () => {
     gated.open()
     await kept
     await f.sink([])
-    expect(gated.taken.map(fromUtf8)).toEqual(['first\n', 'kept\n'])
-    expect(gated.calls()).toBe(1)
+    expect(conn.written.map(fromUtf8)).toEqual(['first\n', 'kept\n'])
+    expect(conn.sinkCalls).toBe(1)
   })
 
   it('framed().write() rejects pending and later writes when the connection stops taking data', async () => {
@@ -354,28 +336,20 @@ describe('framed()', () => {
   })
 
   it('framed().unwrap() throws ReadInUseError while a read() is pending', async () => {
-    const [client, server] = duplexPair()
-    const f = framed(client, lines())
+    const { f, peer } = linesPair()
     const pending = f.read()
-    const err = await rejectsWith(
-      Promise.resolve().then(() => f.unwrap()),
-      ReadInUseError,
-    )
+    const err = throwsWith(() => f.unwrap(), ReadInUseError)
     expect(err.message).toBe('Cannot unwrap: a read() is pending')
-    await framed(server, lines()).write('x')
+    await peer.write('x')
     expect(await pending).toBe('x')
   })
 
   it('framed().unwrap() throws ReadInUseError while request()s await replies', async () => {
-    const [client, server] = duplexPair()
-    const f = framed(client, lines())
+    const { f, peer } = linesPair()
     const reply = f.request('q')
-    const err = await rejectsWith(
-      Promise.resolve().then(() => f.unwrap()),
-      ReadInUseError,
-    )
+    const err = throwsWith(() => f.unwrap(), ReadInUseError)
     expect(err.message).toMatch(/1 request\(\) awaits its reply/)
-    await framed(server, lines()).write('r')
+    await peer.write('r')
     expect(await reply).toBe('r')
   })
 
@@ -392,11 +366,8 @@ describe('framed()', () => {
       yield 'b'
     }
     const sinking = f.sink(messages())
-    await nextTick()
-    const err = await rejectsWith(
-      Promise.resolve().then(() => f.unwrap()),
-      SinkInUseError,
-    )
+    await settle()
+    const err = throwsWith(() => f.unwrap(), SinkInUseError)
     expect(err.message).toBe('Cannot unwrap: sink() is writing')
     release()
     await sinking

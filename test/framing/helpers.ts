@@ -1,4 +1,7 @@
-/** Shared helpers of the framing tests: re-chunking, collecting, an in-memory duplex pair. */
+/**
+ * Shared helpers of the framing tests: re-chunking, collecting, an in-memory duplex pair, a gated sink,
+ * error assertions.
+ */
 
 import fc from 'fast-check'
 import type { Source } from 'it-stream-types'
@@ -198,17 +201,56 @@ function recordingDuplex(
   return duplex
 }
 
+/**
+ * Wraps a byte sink so that it takes one chunk, then waits for `open()` before taking the rest: what
+ * is written meanwhile stays queued on the writer's side.
+ */
+export function gateAfterFirst(sink: MemoryDuplex['sink']): { sink: MemoryDuplex['sink']; open: () => void } {
+  let open!: () => void
+  const gate = new Promise<void>((resolve) => {
+    open = resolve
+  })
+  const gated = async function* (source: Source<Uint8Array | Uint8ArrayList>) {
+    let first = true
+    for await (const chunk of source) {
+      yield chunk
+      if (first) {
+        first = false
+        await gate
+      }
+    }
+  }
+  return { sink: (source) => sink(gated(source)), open }
+}
+
+/** Lets every microtask queued so far, and those they queue, run: resolves on the next macrotask. */
+export const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))
+
+type ErrorClass = (new (...args: never[]) => Error) & { code?: string }
+
 /** Expects `promise` to reject with an error of `errorClass` whose `code` is its class's code. */
-export async function rejectsWith(
-  promise: Promise<unknown>,
-  errorClass: (new (...args: never[]) => Error) & { code?: string },
-): Promise<Error> {
+export async function rejectsWith(promise: Promise<unknown>, errorClass: ErrorClass): Promise<Error> {
   let caught: unknown
   try {
     await promise
   } catch (err) {
     caught = err
   }
+  return expectError(caught, errorClass)
+}
+
+/** Expects `fn` to throw, at once, an error of `errorClass` whose `code` is its class's code. */
+export function throwsWith(fn: () => unknown, errorClass: ErrorClass): Error {
+  let caught: unknown
+  try {
+    fn()
+  } catch (err) {
+    caught = err
+  }
+  return expectError(caught, errorClass)
+}
+
+function expectError(caught: unknown, errorClass: ErrorClass): Error {
   if (!(caught instanceof errorClass)) {
     throw new Error(
       `expected ${errorClass.name}, got ${caught instanceof Error ? caught.stack : String(caught)}`,

@@ -5,6 +5,7 @@
 
 import { once } from 'node:events'
 import { createServer, type Socket } from 'node:net'
+import { afterEach } from 'vitest'
 import { connect } from '../../src/socket/connect.js'
 import type { Connection } from '../../src/socket/connection.js'
 
@@ -67,6 +68,31 @@ export async function lineServer(onLines?: OnLines): Promise<LineServer> {
       for (const socket of sockets) socket.destroy()
       await new Promise<void>((resolve) => server.close(() => resolve()))
     },
+  }
+}
+
+/**
+ * Line servers that last one test: `connectTo()` starts one for the running test and connects to it;
+ * the `afterEach` this registers closes it. Call once, at the top of a test file.
+ */
+export function lineServerPerTest(): {
+  /** Starts a server for this test (see {@link lineServer}). */
+  startServer(onLines?: OnLines): Promise<LineServer>
+  /** Starts a server for this test and connects to it. */
+  connectTo(onLines?: OnLines): Promise<{ conn: Connection; peer: LinePeer }>
+} {
+  const servers: LineServer[] = []
+  afterEach(async () => {
+    for (const server of servers.splice(0)) await server.close()
+  })
+  const startServer = async (onLines?: OnLines): Promise<LineServer> => {
+    const server = await lineServer(onLines)
+    servers.push(server)
+    return server
+  }
+  return {
+    startServer,
+    connectTo: async (onLines) => (await startServer(onLines)).connect(),
   }
 }
 
