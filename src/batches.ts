@@ -115,7 +115,7 @@ export function batched<T>(
   // biome-ignore lint/suspicious/noExplicitAny: see Batched
   stage?: () => Stage<any, T>,
 ): Batched<T> {
-  return new BatchedItems(makeBatches, stage) as unknown as Batched<T>
+  return new BatchedItems(makeBatches, stage) as Batched<T>
 }
 
 const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
@@ -125,7 +125,7 @@ const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
  * and override {@link openBatches} and {@link openStage} instead of passing closures, so that a
  * pipeline built per connection holds plain objects only.
  */
-export class BatchedItems<T> {
+export class BatchedItems<T> implements AsyncGenerator<T, void, undefined> {
   private readonly makeBatches: (() => BatchGenerator<T>) | undefined
   // biome-ignore lint/suspicious/noExplicitAny: see Batched
   private readonly makeStage: (() => Stage<any, T>) | undefined
@@ -178,7 +178,7 @@ export class BatchedItems<T> {
   }
 
   [BATCHES](): BatchGenerator<T> {
-    if (this.items !== undefined || this.taken) return singles(this as unknown as AsyncIterable<T>)
+    if (this.items !== undefined || this.taken) return singles(this)
     this.taken = true
     return this.openBatches()
   }

@@ -102,7 +102,7 @@ export interface FrameDecoder<T> {
 export function decodeWith<T>(
   createDecoder: () => FrameDecoder<T>,
 ): (source: Source<Uint8Array | Uint8ArrayList>) => AsyncGenerator<T> {
-  return (source) => new Decoded(createDecoder(), source) as unknown as AsyncGenerator<T>
+  return (source) => new Decoded(createDecoder(), source)
 }
 
 /** The output of a `decode` transform: frames, offered in batches and as a synchronous stage. */
@@ -187,8 +187,7 @@ async function* decodeBatches<T>(
 export function encodeWith<T>(
   encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
 ): (source: Source<T>) => AsyncGenerator<Uint8Array | Uint8ArrayList> {
-  return (source) =>
-    new Encoded(encodeFrame, source) as unknown as AsyncGenerator<Uint8Array | Uint8ArrayList>
+  return (source) => new Encoded(encodeFrame, source)
 }
 
 /** The output of an `encode` transform: frames, offered in batches and as a synchronous stage. */

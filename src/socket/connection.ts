@@ -186,7 +186,7 @@ export class Connection
       else this.signal.addEventListener('abort', listener, { once: true })
     }
 
-    this.source = new ConnectionSource(this) as unknown as AsyncGenerator<Uint8Array, void, undefined>
+    this.source = new ConnectionSource(this)
     this.sink = (source) => this.write(source)
   }
 
