@@ -203,16 +203,86 @@ export class BatchedItems<T> implements AsyncGenerator<T, void, undefined> {
       if (this.taken) {
         this.items = (async function* () {})()
       } else {
-        this.items = flatten(this.openBatches())
+        this.items = new Flattened(this.openBatches())
       }
     }
     return this.items
   }
 }
 
-async function* flatten<T>(batches: BatchGenerator<T>): AsyncGenerator<T, void, undefined> {
-  for await (const batch of batches) {
-    for (const item of batch) yield item
+const NO_ITEMS: readonly never[] = []
+
+/**
+ * The items of a generator of batches, one by one, as an async generator would yield them but
+ * hand-written: while the current batch has items, `next()` returns an already settled promise, with
+ * no generator to resume; only the first item of each batch waits on the producer. `for await` over a
+ * decoder's output or a connection's source then costs about what a hand-written iterator does per
+ * message, instead of an async generator's resumption per message. Calls of `next()` made while one
+ * waits are answered in order, as an async generator queues them.
+ */
+class Flattened<T> implements AsyncGenerator<T, void, undefined> {
+  private batch: readonly T[] = NO_ITEMS
+  private index = 0
+  private finished = false
+  /** The `next()` waiting on the producer, if any. */
+  private waiting: Promise<IteratorResult<T, void>> | undefined
+
+  constructor(private readonly batches: BatchGenerator<T>) {}
+
+  next(): Promise<IteratorResult<T, void>> {
+    if (this.waiting !== undefined) {
+      const after = (): Promise<IteratorResult<T, void>> => this.next()
+      return this.waiting.then(after, after)
+    }
+    if (this.index < this.batch.length) {
+      return Promise.resolve({ done: false, value: this.batch[this.index++] as T })
+    }
+    if (this.finished) return Promise.resolve(DONE)
+    const waiting = this.batches.next().then(
+      (result) => {
+        this.waiting = undefined
+        if (result.done === true) {
+          this.finish()
+          return DONE
+        }
+        this.batch = result.value
+        this.index = 0
+        return this.next()
+      },
+      (err: unknown) => {
+        this.waiting = undefined
+        this.finish()
+        throw err
+      },
+    )
+    this.waiting = waiting
+    return waiting
+  }
+
+  return(): Promise<IteratorResult<T, void>> {
+    if (this.finished) return Promise.resolve(DONE)
+    this.finish()
+    return this.batches.return().then(() => DONE)
+  }
+
+  throw(err: unknown): Promise<IteratorResult<T, void>> {
+    if (this.finished) return Promise.reject(err)
+    this.finish()
+    return this.batches.throw(err).then(() => DONE)
+  }
+
+  [Symbol.asyncIterator](): this {
+    return this
+  }
+
+  async [Symbol.asyncDispose](): Promise<void> {
+    await this.return()
+  }
+
+  private finish(): void {
+    this.finished = true
+    this.batch = NO_ITEMS
+    this.index = 0
   }
 }
 

@@ -27,6 +27,40 @@ describe('batched()', () => {
     expect(await collect(batched(() => batchesFrom([[1, 2], [3], [4, 5, 6]])))).toEqual([1, 2, 3, 4, 5, 6])
   })
 
+  it('batched() answers next() calls made at once in order, across batches, then done', async () => {
+    const source = batched(() => batchesFrom([[1, 2], [3], [4]]))
+    const results = await Promise.all([1, 2, 3, 4, 5, 6].map(() => source.next()))
+    expect(results.map((r) => (r.done === true ? 'done' : r.value))).toEqual([1, 2, 3, 4, 'done', 'done'])
+  })
+
+  it('batched() return() ends the items and the batches upstream (a finally runs)', async () => {
+    let finallyRan = false
+    const source = batched(async function* () {
+      try {
+        yield [1, 2]
+        yield [3]
+      } finally {
+        finallyRan = true
+      }
+    })
+    expect((await source.next()).value).toBe(1)
+    expect(await source.return()).toEqual({ done: true, value: undefined })
+    expect(finallyRan).toBe(true)
+    expect(await source.next()).toEqual({ done: true, value: undefined })
+  })
+
+  it('batched() rejects next() with the batches\' error after the items before it', async () => {
+    const boom = new Error('boom')
+    const source = batched(async function* () {
+      yield [1, 2]
+      throw boom
+    })
+    expect((await source.next()).value).toBe(1)
+    expect((await source.next()).value).toBe(2)
+    await expect(source.next()).rejects.toBe(boom)
+    expect(await source.next()).toEqual({ done: true, value: undefined })
+  })
+
   it('batched() hands its batches to a batch-aware consumer as they are', async () => {
     const source = batched(() => batchesFrom([[1, 2], [3]]))
     expect(offersBatches(source)).toBe(true)

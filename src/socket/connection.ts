@@ -561,8 +561,11 @@ export class Connection
         for await (const chunks of batchesOf(root)) {
           this.assertWritable()
           const run = runStages(stages, chunks)
-          batch.writeAll(run.out)
-          if (run.error !== undefined) throw run.error.error
+          batch.addAll(run.out)
+          if (run.error !== undefined) {
+            batch.flush() // what the stages produced before the error goes out first
+            throw run.error.error
+          }
           if (run.ended) {
             ended = true
             break // a stage such as until() finished: stop reading the root
@@ -571,8 +574,11 @@ export class Connection
         }
         if (!ended && stages.length > 0) {
           const run = runStages(stages, undefined)
-          batch.writeAll(run.out)
-          if (run.error !== undefined) throw run.error.error
+          batch.addAll(run.out)
+          if (run.error !== undefined) {
+            batch.flush()
+            throw run.error.error
+          }
         }
       } else {
         for await (const chunk of source) {

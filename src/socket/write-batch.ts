@@ -50,6 +50,15 @@ export class WriteBatch {
   }
 
   /**
+   * Queues a batch for this tick's write, as {@link addChunk} does each chunk: what a loop gathers from
+   * a source within one tick (a generator or array read in a burst) leaves in one `writev`, in runs
+   * of at most `MAX_RUN` bytes, rather than one write per batch.
+   */
+  addAll(chunks: readonly unknown[]): void {
+    for (const chunk of chunks) this.addChunk(chunk)
+  }
+
+  /**
    * Queues a sink's chunk: a `Uint8Array`, or a `Uint8ArrayList` buffer by buffer. Anything else
    * throws a `TypeError` naming its type: a string or a `Uint16Array` would otherwise be written as
    * nothing, or as some of its bytes, and the sink would still resolve.
