@@ -49,7 +49,7 @@ describe('batched()', () => {
     expect(await source.next()).toEqual({ done: true, value: undefined })
   })
 
-  it('batched() rejects next() with the batches\' error after the items before it', async () => {
+  it("batched() rejects next() with the batches' error after the items before it", async () => {
     const boom = new Error('boom')
     const source = batched(async function* () {
       yield [1, 2]
