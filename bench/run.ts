@@ -69,7 +69,8 @@ function options(): Options {
         "  --only A,B     workloads to run (A, B, B', C, D, E, F)",
         '  --runs N       runs per stack (default 5; quick 2)',
         "  --profile      --cpu-prof it-socket's server and client (bench/results/profiles/)",
-        '  --out DIR      where results go (default bench/results)',
+        '  --out DIR      where results go (default bench/results for a full run of every workload,',
+        '                 bench/results/local for --quick or --only, which git ignores)',
         '',
       ].join('\n'),
     )
@@ -85,7 +86,9 @@ function options(): Options {
     runs,
     only,
     profile: values.profile === true,
-    out: values.out ?? join(ROOT, 'bench', 'results'),
+    // Only a full run of every workload replaces the committed results that the README embeds; a
+    // quick or partial run goes to bench/results/local/ (ignored by git) unless --out says otherwise.
+    out: values.out ?? join(ROOT, 'bench', 'results', quick || only !== undefined ? 'local' : ''),
   }
 }
 
