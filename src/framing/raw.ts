@@ -1,33 +1,20 @@
-import type { Source } from 'it-stream-types'
 import type { Uint8ArrayList } from 'uint8arraylist'
-import { isUint8ArrayList } from 'uint8arraylist'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { checkChunk, EMPTY_BYTES } from './codec.js'
+import { checkChunk, defineCodec, EMPTY_BYTES } from './codec.js'
 
 /**
  * No framing: each chunk read is a message, each message written is a chunk, as they are (no copy;
- * a `Uint8ArrayList` is taken too). A `Uint8ArrayList` chunk read is yielded as one `Uint8Array`: its
- * buffer when it holds one, else a copy of its bytes. Empty chunks are skipped. Message boundaries do
- * not survive a socket (the network splits and merges chunks): use `raw()` for byte streams, or to
- * switch framing later with `framed()`.
+ * a `Uint8ArrayList` is taken too). A `Uint8ArrayList` chunk read is yielded buffer by buffer, without
+ * joining them. Empty chunks are skipped. Message boundaries do not survive a socket (the network
+ * splits and merges chunks): use `raw()` for byte streams, or to switch framing later with `framed()`.
+ *
+ * Built from its two steps like every other codec, so `pipe(conn, raw().decode, raw().encode, conn)`
+ * runs as the other codecs' pipes do (see `src/batches.ts`).
  *
  * @throws {TypeError} (from `encode`) for a message that is not a `Uint8Array` or `Uint8ArrayList`
  */
 export function raw(): ByteCodec {
-  return {
-    kind: 'bytes',
-    encode: async function* encode(source: Source<Uint8Array>) {
-      for await (const chunk of source) yield encodeFrame(chunk)
-    },
-    decode: async function* decode(source: Source<Uint8Array | Uint8ArrayList>) {
-      for await (const chunk of source) {
-        const bytes = chunk instanceof Uint8Array || !isUint8ArrayList(chunk) ? chunk : chunk.subarray()
-        if (bytes.length > 0) yield bytes
-      }
-    },
-    createDecoder: () => new RawDecoder(),
-    encodeFrame,
-  }
+  return defineCodec('bytes', () => new RawDecoder(), encodeFrame)
 }
 
 /** `raw()`'s encoding step: the message itself, once its type is checked. */

@@ -1,6 +1,7 @@
 import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
+import { offersBatches } from '../../src/batches.js'
 import { decodeWith } from '../../src/framing/codec.js'
 import { RawDecoder, raw } from '../../src/framing/raw.js'
 import { bytes, chunkingArb, collect, concatBytes, encodeAll, hex, SEED } from './helpers.js'
@@ -14,13 +15,21 @@ describe('raw()', () => {
     expect(out[1]).toBe(b)
   })
 
-  it('raw() yields a one-buffer Uint8ArrayList as its buffer and a larger one as its bytes', async () => {
+  it('raw() yields a Uint8ArrayList buffer by buffer, without joining or copying them', async () => {
     const a = bytes(1, 2)
-    const [single, joined] = await collect(
-      raw().decode([new Uint8ArrayList(a), new Uint8ArrayList(a, bytes(3))]),
-    )
-    expect(single).toBe(a)
-    expect(hex([joined])).toEqual(['010203'])
+    const b = bytes(3)
+    const out = await collect(raw().decode([new Uint8ArrayList(a), new Uint8ArrayList(a, b)]))
+    expect(out).toHaveLength(3)
+    expect(out[0]).toBe(a)
+    expect(out[1]).toBe(a)
+    expect(out[2]).toBe(b)
+  })
+
+  it('raw() offers its synchronous steps, as the other codecs do', () => {
+    const codec = raw()
+    expect(codec.createDecoder).toBeTypeOf('function')
+    expect(codec.encodeFrame).toBeTypeOf('function')
+    expect(offersBatches(codec.decode([bytes(1)]))).toBe(true)
   })
 
   it('raw() skips empty chunks', async () => {
