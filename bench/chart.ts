@@ -1,34 +1,51 @@
 /**
- * The chart of the ratios, hand-written SVG: one group per workload metric, one bar per stack,
- * showing its performance relative to raw `node:net` in the same run (raw = 1, higher is better:
- * throughput ratios as they are, time and memory ratios inverted), on a log scale, with min–max
- * whiskers and it-socket's target marked.
+ * The chart of the ratios, hand-written SVG: one group per workload metric, one bar per row (a server
+ * and the client driving it), showing its performance relative to raw `node:net` under the raw
+ * client in the same run (raw = 1, higher is better: throughput ratios as they are, time and memory
+ * ratios inverted), on a log scale, with min–max whiskers and it-socket's targets marked on the bar
+ * each holds (the strictest, where a bar has several).
  *
  * @module
  */
 
-import type { StackName } from './protocol.js'
+import { type Row, rowKey, rowLabel } from './protocol.js'
 import { type CaseResult, fmt, type TargetResult } from './report.js'
 import type { Summary } from './stats.js'
 
-const COLORS: Partial<Record<StackName, string>> = { 'it-socket': '#2f6fdf', 'it-stack': '#e08a2c' }
-const LEGEND: Partial<Record<StackName, string>> = {
-  'it-socket': 'it-socket',
-  'it-stack': 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
+/**
+ * Bar colours and legend by row key, in the order bars stand in a group (it-socket's rows side by
+ * side); the it-* stack's own ping-pong client shares its colour.
+ */
+const STYLES: ReadonlyArray<{ keys: readonly string[]; color: string; legend: string }> = [
+  { keys: ['it-socket'], color: '#2f6fdf', legend: 'it-socket server (raw client)' },
+  { keys: ['it-socket+it-socket'], color: '#7a3fb8', legend: 'both ends it-socket' },
+  {
+    keys: ['it-stack', 'it-stack+it-stack'],
+    color: '#e08a2c',
+    legend: 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
+  },
+]
+
+const styleIndex = (key: string): number => {
+  const i = STYLES.findIndex((s) => s.keys.includes(key))
+  return i < 0 ? STYLES.length : i
 }
+const colorOf = (key: string): string => STYLES[styleIndex(key)]?.color ?? '#888'
 
 interface Bar {
-  stack: StackName
+  key: string
+  label: string
   value: number
   min: number
   max: number
+  /** The strictest target on this bar, on the chart's scale. */
+  target: number | undefined
 }
 
 interface Group {
   label: string
   sub: string
   bars: Bar[]
-  target: number | undefined
 }
 
 function escapeXml(text: string): string {
@@ -43,25 +60,37 @@ function relative(s: Summary, better: 'higher' | 'lower'): [value: number, min: 
 function groups(results: readonly CaseResult[], targets: readonly TargetResult[]): Group[] {
   const out: Group[] = []
   for (const c of results) {
-    if (c.baseline === undefined) continue
+    const baseline = c.baseline
+    if (baseline === undefined) continue
     for (const m of c.metrics) {
       const bars: Bar[] = []
-      for (const stack of c.stacks) {
-        const r = c.summary[stack]?.[m.key]?.ratio
-        if (stack === c.baseline || r === undefined || r.n === 0) continue
+      for (const row of c.rows) {
+        const key = rowKey(row)
+        const r = c.summary[key]?.[m.key]?.ratio
+        if (key === rowKey(baseline) || r === undefined || r.n === 0) continue
         const [value, min, max] = relative(r, m.better)
-        bars.push({ stack, value, min, max })
+        bars.push({ key, label: rowLabel(row), value, min, max, target: undefined })
       }
       if (bars.length === 0) continue
-      const t = targets.find((x) => x.caseId === c.id && x.metric === m.key && x.kind === 'ratio')
-      let target: number | undefined
-      if (t !== undefined) {
-        // A ratio target to raw is a level on this scale; one to another stack is relative to its bar.
-        const factor = m.better === 'higher' ? t.value : 1 / t.value
-        const versus = t.versus === c.baseline ? 1 : bars.find((b) => b.stack === t.versus)?.value
-        target = versus === undefined ? undefined : versus * factor
+      bars.sort((a, b) => styleIndex(a.key) - styleIndex(b.key))
+      // A ratio target to raw is a level on this scale; one to another row is relative to its bar.
+      const level = (versus: Row | undefined): number | undefined =>
+        versus === undefined
+          ? undefined
+          : rowKey(versus) === rowKey(baseline)
+            ? 1
+            : bars.find((b) => b.key === rowKey(versus))?.value
+      for (const bar of bars) {
+        for (const t of targets) {
+          if (t.caseId !== c.id || t.metric !== m.key || t.kind !== 'ratio' || rowKey(t.row) !== bar.key)
+            continue
+          const at = level(t.versus)
+          if (at === undefined) continue
+          const target = at * (m.better === 'higher' ? t.value : 1 / t.value)
+          bar.target = Math.max(bar.target ?? 0, target)
+        }
       }
-      out.push({ label: c.id, sub: m.label, bars, target })
+      out.push({ label: c.id, sub: m.label, bars })
     }
   }
   return out
@@ -73,16 +102,23 @@ export function chart(
   subtitle: string,
 ): string {
   const gs = groups(results, targets)
-  const all = gs.flatMap((g) => g.bars.flatMap((b) => [b.min, b.max]).concat(g.target ?? []))
+  const all = gs.flatMap((g) => g.bars.flatMap((b) => [b.min, b.max, b.target ?? Number.NaN]))
   const finite = all.filter((x) => Number.isFinite(x) && x > 0)
   const lo = 10 ** Math.floor(Math.log10(Math.max(1e-3, Math.min(0.1, ...finite))))
   const hi = 10 ** Math.ceil(Math.log10(Math.max(2, ...finite)))
   const left = 56
   const top = 64
   const plotH = 300
-  const groupW = 92
   const barW = 26
-  const width = left + gs.length * groupW + 24
+  const barStep = barW + 6
+  const groupW = (g: Group): number => g.bars.length * barStep + 28
+  const groupX: number[] = []
+  let plotW = 0
+  for (const g of gs) {
+    groupX.push(left + plotW + 10)
+    plotW += groupW(g)
+  }
+  const width = left + plotW + 24
   const height = top + plotH + 64
   const y = (v: number): number => {
     const c = Math.min(hi, Math.max(lo, v))
@@ -97,10 +133,11 @@ export function chart(
   ]
   // Legend.
   let lx = left
-  for (const stack of ['it-socket', 'it-stack'] as const) {
-    out.push(`<rect x="${lx}" y="42" width="12" height="12" fill="${COLORS[stack]}"/>`)
-    out.push(`<text x="${lx + 16}" y="52">${escapeXml(LEGEND[stack] as string)}</text>`)
-    lx += 40 + (LEGEND[stack] as string).length * 6
+  const shown = new Set(gs.flatMap((g) => g.bars.map((b) => b.key)))
+  for (const style of STYLES.filter((s) => s.keys.some((k) => shown.has(k)))) {
+    out.push(`<rect x="${lx}" y="42" width="12" height="12" fill="${style.color}"/>`)
+    out.push(`<text x="${lx + 16}" y="52">${escapeXml(style.legend)}</text>`)
+    lx += 40 + style.legend.length * 6
   }
   out.push(
     `<line x1="${lx}" y1="48" x2="${lx + 16}" y2="48" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/>`,
@@ -119,13 +156,13 @@ export function chart(
     out.push(`<text x="${left - 6}" y="${(Number(ty) + 4).toFixed(1)}" text-anchor="end">${fmt(v)}×</text>`)
   }
   gs.forEach((g, i) => {
-    const gx = left + i * groupW + 10
+    const gx = groupX[i] as number
     g.bars.forEach((b, j) => {
-      const x = gx + j * (barW + 6)
+      const x = gx + j * barStep
       const yv = y(b.value)
       const base = y(lo)
       out.push(
-        `<rect x="${x}" y="${yv.toFixed(1)}" width="${barW}" height="${(base - yv).toFixed(1)}" fill="${COLORS[b.stack] ?? '#888'}"><title>${escapeXml(`${g.label} ${g.sub}: ${b.stack} ${fmt(b.value)}× (${fmt(b.min)}–${fmt(b.max)})`)}</title></rect>`,
+        `<rect x="${x}" y="${yv.toFixed(1)}" width="${barW}" height="${(base - yv).toFixed(1)}" fill="${colorOf(b.key)}"><title>${escapeXml(`${g.label} ${g.sub}: ${b.label} ${fmt(b.value)}× (${fmt(b.min)}–${fmt(b.max)})`)}</title></rect>`,
       )
       const cx = x + barW / 2
       out.push(
@@ -134,14 +171,14 @@ export function chart(
       out.push(
         `<text x="${cx}" y="${(Math.min(yv, y(b.max)) - 4).toFixed(1)}" text-anchor="middle" font-size="10">${fmt(b.value)}</text>`,
       )
+      if (b.target !== undefined && Number.isFinite(b.target)) {
+        const ty = y(b.target).toFixed(1)
+        out.push(
+          `<line x1="${x - 3}" y1="${ty}" x2="${x + barW + 3}" y2="${ty}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/>`,
+        )
+      }
     })
-    if (g.target !== undefined && Number.isFinite(g.target)) {
-      const ty = y(g.target).toFixed(1)
-      out.push(
-        `<line x1="${gx - 4}" y1="${ty}" x2="${gx + barW + 4}" y2="${ty}" stroke="#c00" stroke-width="2" stroke-dasharray="4 2"/>`,
-      )
-    }
-    const tx = gx + (g.bars.length * (barW + 6)) / 2 - 3
+    const tx = gx + (g.bars.length * barStep) / 2 - 3
     out.push(
       `<text x="${tx}" y="${top + plotH + 18}" text-anchor="middle" font-weight="bold">${escapeXml(g.label)}</text>`,
     )

@@ -1,20 +1,34 @@
 /**
  * One benchmark client process: `node dist/bench/client.js '<ClientSpec as JSON>'`.
  *
- * Prints event lines (`{"event":…}`) where the orchestrator must act, waiting for a line on stdin
- * after each, and finally `{"result":{…}}`. A failed echo check exits non-zero with the reason.
+ * Runs the spec's client code (`spec.client`: the raw `node:net` client of `load.ts`, or it-socket's
+ * of `it-socket-client.ts`, or the it-* stack's ping-pong). Prints event lines (`{"event":…}`) where
+ * the orchestrator must act, waiting for a line on stdin after each, and finally `{"result":{…}}`,
+ * with the process's own read and write syscalls over the exchange where the workload measures a
+ * client shape. A failed echo check exits non-zero with the reason.
  *
  * @module
  */
 
 import { createInterface } from 'node:readline'
 import { payloadByte } from './frames.js'
-import { itSocketPingPong } from './it-socket-stack.js'
+import { itSocketBulk, itSocketFrames, itSocketMany, itSocketPingPong } from './it-socket-client.js'
 import { itStackPingPong } from './it-stack.js'
 import { bulk, frames, idle, many, type Rendezvous, stall } from './load.js'
-import type { ClientResult, ClientSpec } from './protocol.js'
+import type { ClientName, ClientResult, ClientSpec } from './protocol.js'
 import { rawPingPong } from './raw-net.js'
 import { percentile } from './stats.js'
+import { syscalls, syscallsSince } from './syscalls.js'
+
+/** The client code each workload has; the raw client runs every workload. */
+const CLIENTS: Record<ClientSpec['kind'], readonly ClientName[]> = {
+  bulk: ['raw', 'it-socket'],
+  frames: ['raw', 'it-socket'],
+  pingpong: ['raw', 'it-socket', 'it-stack'],
+  many: ['raw', 'it-socket'],
+  idle: ['raw'],
+  stall: ['raw'],
+}
 
 function emit(line: unknown): void {
   process.stdout.write(`${JSON.stringify(line)}\n`)
@@ -39,7 +53,7 @@ async function pingpong(spec: Extract<ClientSpec, { kind: 'pingpong' }>): Promis
   for (let j = 0; j < spec.size; j++) payload[j] = payloadByte(0, j)
   const total = spec.warmup + spec.count
   const run =
-    spec.stack === 'it-socket' ? itSocketPingPong : spec.stack === 'raw-net' ? rawPingPong : itStackPingPong
+    spec.client === 'it-socket' ? itSocketPingPong : spec.client === 'raw' ? rawPingPong : itStackPingPong
   const times = Array.from((await run(spec.port, payload, total)).subarray(spec.warmup), (ns) => ns / 1000)
   times.sort((a, b) => a - b)
   return {
@@ -50,19 +64,25 @@ async function pingpong(spec: Extract<ClientSpec, { kind: 'pingpong' }>): Promis
 
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as ClientSpec
+  if (!CLIENTS[spec.kind].includes(spec.client)) {
+    throw new Error(`no ${spec.client} client for the ${spec.kind} workload`)
+  }
+  const it = spec.client === 'it-socket'
+  // From just before connecting to the end of the exchange: connect and close add a handful of each.
+  const before = syscalls()
   let result: ClientResult
   switch (spec.kind) {
     case 'bulk':
-      result = await bulk(spec)
+      result = await (it ? itSocketBulk(spec) : bulk(spec))
       break
     case 'frames':
-      result = await frames(spec)
+      result = await (it ? itSocketFrames(spec) : frames(spec))
       break
     case 'pingpong':
       result = await pingpong(spec)
       break
     case 'many':
-      result = await many(spec)
+      result = await (it ? itSocketMany(spec) : many(spec))
       break
     case 'idle':
       result = await idle(spec, stdinRendezvous())
@@ -71,6 +91,7 @@ async function main(): Promise<void> {
       result = await stall(spec, stdinRendezvous())
       break
   }
+  if (spec.kind !== 'idle' && spec.kind !== 'stall') result.syscalls = syscallsSince(before, syscalls())
   emit({ result })
   process.exit(0)
 }

@@ -1,10 +1,11 @@
 /**
- * The stack under test: it-socket's public API, used as its README shows.
+ * The stack under test, server side: it-socket's public API, used as its README shows. Its clients
+ * (ping-pong, and the "both ends it-socket" rows) are in `it-socket-client.ts`.
  *
  * @module
  */
 
-import { type Connection, connect, framed, lengthPrefixed, lines, listen, pipe, type Server } from 'it-socket'
+import { type Connection, lengthPrefixed, lines, listen, pipe, type Server } from 'it-socket'
 import { BACKLOG } from './raw-net.js'
 
 /** Starts the it-socket server for `mode`; resolves once listening. */
@@ -26,24 +27,4 @@ export async function itSocketServer(mode: 'bytes' | 'lp' | 'lines' | 'paused'):
     void server.serve((conn) => pipe(conn, l.decode, l.encode, conn))
   }
   return server
-}
-
-/** Ping-pong with the request/response helper. Resolves with each round trip's time in nanoseconds. */
-export async function itSocketPingPong(
-  port: number,
-  payload: Uint8Array,
-  count: number,
-): Promise<Float64Array> {
-  await using conn = await connect({ host: '127.0.0.1', port })
-  const f = framed(conn, lengthPrefixed())
-  const times = new Float64Array(count)
-  for (let i = 0; i < count; i++) {
-    const t0 = process.hrtime.bigint()
-    const reply = await f.request(payload)
-    times[i] = Number(process.hrtime.bigint() - t0)
-    if (reply.length !== payload.length || reply[0] !== payload[0])
-      throw new Error('ping-pong echo check failed')
-  }
-  await f.sink([])
-  return times
 }

@@ -19,6 +19,39 @@ export const STACK_LABELS: Record<StackName, string> = {
 }
 
 /**
+ * Whose code drives the load: the hand-written raw `node:net` client (`raw`, the same for every
+ * server), it-socket's public API written as the README writes it (`it-socket`), or the it-* stack's
+ * own client (`it-stack`, ping-pong only).
+ */
+export type ClientName = 'raw' | 'it-socket' | 'it-stack'
+
+const CLIENT_LABELS: Record<ClientName, string> = {
+  raw: 'raw node:net',
+  'it-socket': 'it-socket',
+  'it-stack': 'it-* stack',
+}
+
+/** One row of a workload: a server stack driven by a client. */
+export interface Row {
+  stack: StackName
+  client: ClientName
+}
+
+/** A row's key in summaries: the stack's name for the raw client, `stack+client` otherwise. */
+export function rowKey(row: Row): string {
+  return row.client === 'raw' ? row.stack : `${row.stack}+${row.client}`
+}
+
+/**
+ * How a row is named in tables and charts: a raw-client row by its server stack alone (as before
+ * there were other clients), any other as "<server> server + <client> client".
+ */
+export function rowLabel(row: Row): string {
+  if (row.client === 'raw') return STACK_LABELS[row.stack]
+  return `${STACK_LABELS[row.stack]} server + ${CLIENT_LABELS[row.client]} client`
+}
+
+/**
  * What a server does with each connection: echo bytes (`bytes`), echo length-prefixed frames
  * (`lp`), echo lines (`lines`), or accept and never read (`paused`).
  */
@@ -40,8 +73,25 @@ export interface MemorySample {
   arrayBuffers: number
 }
 
-/** What the client process is asked to do: one JSON argument. */
-export type ClientSpec =
+/** The server's answer to the `io` command: its own syscall counts, null where they cannot be read. */
+export interface ServerSyscalls {
+  io: SyscallCount | null
+}
+
+/**
+ * Read-type and write-type syscalls a process made (`syscr` and `syscw` of `/proc/self/io`: `read`,
+ * `readv`, `write`, `writev` and their kin, on sockets, pipes and files alike).
+ */
+export interface SyscallCount {
+  reads: number
+  writes: number
+}
+
+/**
+ * What the client process is asked to do: one JSON argument. `client` says whose client code runs
+ * (see `ClientName`; the raw client is the only one for `idle` and `stall`).
+ */
+export type ClientSpec = { client: ClientName } & (
   | { kind: 'bulk'; port: number; totalBytes: number; writeSize: number; window: number }
   | {
       kind: 'frames'
@@ -51,10 +101,11 @@ export type ClientSpec =
       count: number
       window: number
     }
-  | { kind: 'pingpong'; port: number; stack: StackName; size: number; count: number; warmup: number }
+  | { kind: 'pingpong'; port: number; size: number; count: number; warmup: number }
   | { kind: 'many'; port: number; connections: number; roundTrips: number; size: number; batch: number }
   | { kind: 'idle'; port: number; connections: number; warm: number; size: number; batch: number }
   | { kind: 'stall'; port: number; maxBytes: number; writeSize: number; stallMs: number }
+)
 
 /**
  * A client's last line: the measured values by metric key, plus details that explain them. A failed
@@ -63,6 +114,11 @@ export type ClientSpec =
 export interface ClientResult {
   values: Record<string, number>
   details?: Record<string, unknown>
+  /**
+   * The client's own syscalls from just before it connected to the end of the exchange (bulk,
+   * frames, ping-pong, many); null where `/proc/self/io` cannot be read.
+   */
+  syscalls?: SyscallCount | null
 }
 
 /** A line a client prints mid-run, then waits for `continue` on stdin (idle and stall workloads). */

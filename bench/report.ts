@@ -6,14 +6,23 @@
  * @module
  */
 
-import { STACK_LABELS, type StackName } from './protocol.js'
+import { type ClientName, type Row, rowKey, rowLabel, type StackName } from './protocol.js'
 import { type Summary, summarize } from './stats.js'
 import type { Case, Metric, Target } from './workloads.js'
 
-/** One (stack, run) of a case: its values by metric key, or why it failed. */
+/**
+ * The syscall counts a run records beside its metrics, per unit of the case (message, round trip or
+ * MiB): the client's and the server's, each process counting its own. Absent where not counted.
+ */
+export const SYSCALL_KEYS = ['clientWrites', 'clientReads', 'serverWrites', 'serverReads'] as const
+
+export type SyscallKey = (typeof SYSCALL_KEYS)[number]
+
+/** One (row, run) of a case: its values by metric key (and syscall key), or why it failed. */
 export interface RunRecord {
   run: number
   stack: StackName
+  client: ClientName
   values?: Record<string, number>
   details?: Record<string, unknown>
   error?: string
@@ -21,7 +30,7 @@ export interface RunRecord {
 
 export interface MetricSummary {
   value: Summary
-  /** stack / baseline, per run, summarized; absent for the baseline itself and absolute cases. */
+  /** row / baseline, per run, summarized; absent for the baseline itself, absolute cases and syscalls. */
   ratio?: Summary
 }
 
@@ -30,12 +39,16 @@ export interface CaseResult {
   group: string
   title: string
   pipeline: string
-  baseline: StackName | undefined
-  stacks: readonly StackName[]
+  baseline: Row | undefined
+  rows: readonly Row[]
   metrics: readonly Metric[]
+  /** What the syscall counts are per; undefined where none are counted. */
+  syscallUnit: 'message' | 'MiB' | undefined
   records: RunRecord[]
-  summary: Partial<Record<StackName, Record<string, MetricSummary>>>
-  failures: Partial<Record<StackName, number>>
+  /** By `rowKey`: each metric's summary, and each syscall key's where counted. */
+  summary: Record<string, Record<string, MetricSummary>>
+  /** Failed runs by `rowKey`. */
+  failures: Record<string, number>
 }
 
 export interface TargetResult extends Target {
@@ -65,25 +78,17 @@ export interface Results {
   targets: TargetResult[]
 }
 
-function valueAt(
-  records: readonly RunRecord[],
-  stack: StackName,
-  run: number,
-  metric: string,
-): number | undefined {
-  return records.find((r) => r.stack === stack && r.run === run)?.values?.[metric]
+const isRow = (r: RunRecord, row: Row): boolean => r.stack === row.stack && r.client === row.client
+
+function valueAt(records: readonly RunRecord[], row: Row, run: number, metric: string): number | undefined {
+  return records.find((r) => isRow(r, row) && r.run === run)?.values?.[metric]
 }
 
-/** Per-run ratios `stack / versus` of one metric, for the runs where both succeeded. */
-export function ratios(
-  records: readonly RunRecord[],
-  stack: StackName,
-  versus: StackName,
-  metric: string,
-): number[] {
+/** Per-run ratios `row / versus` of one metric, for the runs where both succeeded. */
+export function ratios(records: readonly RunRecord[], row: Row, versus: Row, metric: string): number[] {
   const out: number[] = []
   for (const r of records) {
-    if (r.stack !== stack || r.values?.[metric] === undefined) continue
+    if (!isRow(r, row) || r.values?.[metric] === undefined) continue
     const base = valueAt(records, versus, r.run, metric)
     if (base !== undefined && base !== 0) out.push((r.values[metric] as number) / base)
   }
@@ -93,22 +98,23 @@ export function ratios(
 export function summarizeCase(c: Case, records: RunRecord[]): CaseResult {
   const summary: CaseResult['summary'] = {}
   const failures: CaseResult['failures'] = {}
-  for (const stack of c.stacks) {
-    const mine = records.filter((r) => r.stack === stack)
+  for (const row of c.rows) {
+    const key = rowKey(row)
+    const mine = records.filter((r) => isRow(r, row))
     const failed = mine.filter((r) => r.error !== undefined).length
-    if (failed > 0) failures[stack] = failed
+    if (failed > 0) failures[key] = failed
+    const values = (k: string): Summary =>
+      summarize(mine.flatMap((r) => (r.values?.[k] === undefined ? [] : [r.values[k] as number])))
     const byMetric: Record<string, MetricSummary> = {}
     for (const m of c.metrics) {
-      const value = summarize(
-        mine.flatMap((r) => (r.values?.[m.key] === undefined ? [] : [r.values[m.key] as number])),
-      )
-      const entry: MetricSummary = { value }
-      if (c.baseline !== undefined && stack !== c.baseline) {
-        entry.ratio = summarize(ratios(records, stack, c.baseline, m.key))
+      const entry: MetricSummary = { value: values(m.key) }
+      if (c.baseline !== undefined && key !== rowKey(c.baseline)) {
+        entry.ratio = summarize(ratios(records, row, c.baseline, m.key))
       }
       byMetric[m.key] = entry
     }
-    summary[stack] = byMetric
+    if (c.syscalls !== undefined) for (const k of SYSCALL_KEYS) byMetric[k] = { value: values(k) }
+    summary[key] = byMetric
   }
   return {
     id: c.id,
@@ -116,8 +122,9 @@ export function summarizeCase(c: Case, records: RunRecord[]): CaseResult {
     title: c.title,
     pipeline: c.pipeline,
     baseline: c.baseline,
-    stacks: c.stacks,
+    rows: c.rows,
     metrics: c.metrics,
+    syscallUnit: c.syscalls?.unit,
     records,
     summary,
     failures,
@@ -130,8 +137,10 @@ export function checkTargets(targets: readonly Target[], results: readonly CaseR
     if (c === undefined) return []
     const measured =
       t.kind === 'ratio'
-        ? summarize(ratios(c.records, 'it-socket', t.versus as StackName, t.metric))
-        : c.summary['it-socket']?.[t.metric]?.value
+        ? t.versus === undefined
+          ? undefined
+          : summarize(ratios(c.records, t.row, t.versus, t.metric))
+        : c.summary[rowKey(t.row)]?.[t.metric]?.value
     const ok = measured !== undefined && measured.n > 0
     const met = !ok ? undefined : t.op === '>=' ? measured.median >= t.value : measured.median <= t.value
     return [{ ...t, measured: ok ? measured : undefined, met }]
@@ -158,37 +167,66 @@ function ratioCell(s: Summary | undefined): string {
   return `**${fmt(s.median)}×** (${fmt(s.min)}–${fmt(s.max)})`
 }
 
-/** The results table in Markdown: one row per (case, metric, stack). */
+/**
+ * A syscalls cell: the median writes and reads per unit, `writes / reads`; "n/a" where the case
+ * counts them and this row has none (no `/proc/self/io`), empty where the case counts none.
+ */
+function syscallCell(c: CaseResult, key: string, writes: SyscallKey, reads: SyscallKey): string {
+  if (c.syscallUnit === undefined) return ''
+  const w = c.summary[key]?.[writes]?.value
+  const r = c.summary[key]?.[reads]?.value
+  if (w === undefined || r === undefined || w.n === 0 || r.n === 0) return 'n/a'
+  return `${fmt(w.median)} / ${fmt(r.median)}${c.syscallUnit === 'MiB' ? ' per MiB' : ''}`
+}
+
+/** The results table in Markdown: one row per (case, metric, row). */
 export function resultsTable(results: readonly CaseResult[]): string {
   const rows = [
-    '| workload | metric | stack | median | min–max | ratio to raw net (min–max) | runs |',
-    '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+    '| workload | metric | stack | median | min–max | ratio to raw net (min–max) | runs | client syscalls per msg (writes / reads) | server syscalls per msg (writes / reads) |',
+    '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const c of results) {
-    for (const m of c.metrics) {
-      for (const stack of c.stacks) {
-        const s = c.summary[stack]?.[m.key]
+    c.metrics.forEach((m, i) => {
+      for (const row of c.rows) {
+        const key = rowKey(row)
+        const s = c.summary[key]?.[m.key]
         if (s === undefined) continue
-        const failed = c.failures[stack] ?? 0
+        const failed = c.failures[key] ?? 0
         const runs = `${s.value.n}${failed > 0 ? ` (${failed} failed)` : ''}`
         const better = m.better === 'higher' ? '↑' : '↓'
+        const base = c.baseline !== undefined && key === rowKey(c.baseline)
+        // Syscalls are per run, not per metric: shown once, on the case's first metric.
+        const client = i === 0 ? syscallCell(c, key, 'clientWrites', 'clientReads') : ''
+        const server = i === 0 ? syscallCell(c, key, 'serverWrites', 'serverReads') : ''
         rows.push(
-          `| ${c.id} | ${m.label} (${m.unit}) ${better} | ${STACK_LABELS[stack]} | ${fmt(s.value.median)} | ${range(s.value)} | ${stack === c.baseline ? '1 (baseline)' : ratioCell(s.ratio)} | ${runs} |`,
+          `| ${c.id} | ${m.label} (${m.unit}) ${better} | ${rowLabel(row)} | ${fmt(s.value.median)} | ${range(s.value)} | ${base ? '1 (baseline)' : ratioCell(s.ratio)} | ${runs} | ${client} | ${server} |`,
         )
       }
-    }
+    })
   }
   return rows.join('\n')
 }
 
-export function targetsTable(targets: readonly TargetResult[]): string {
-  const rows = ['| workload | target | it-socket measured (min–max) | met |', '| --- | --- | ---: | :---: |']
+export function targetsTable(targets: readonly TargetResult[], results: readonly CaseResult[]): string {
+  const rows = [
+    '| workload | it-socket at | target | measured (min–max) | met |',
+    '| --- | --- | --- | ---: | :---: |',
+  ]
   for (const t of targets) {
     const m = t.measured
+    // Nothing measured: every run failed, or (syscalls) the row ran but could not count them.
+    const ran = results
+      .find((c) => c.id === t.caseId)
+      ?.records.some((r) => isRow(r, t.row) && r.error === undefined)
     const measured =
-      m === undefined ? 'failed' : `${fmt(m.median)}${t.kind === 'ratio' ? '×' : ''} (${range(m)})`
+      m === undefined
+        ? ran === true
+          ? 'n/a'
+          : 'failed'
+        : `${fmt(m.median)}${t.kind === 'ratio' ? '×' : ''} (${range(m)})`
+    const at = t.row.client === 'raw' ? 'server (raw client)' : 'both ends'
     rows.push(
-      `| ${t.caseId} | ${t.text} | ${measured} | ${t.met === undefined ? '?' : t.met ? 'yes' : '**no**'} |`,
+      `| ${t.caseId} | ${at} | ${t.text} | ${measured} | ${t.met === undefined ? '?' : t.met ? 'yes' : '**no**'} |`,
     )
   }
   return rows.join('\n')
@@ -199,7 +237,7 @@ export function failuresList(results: readonly CaseResult[]): string {
   for (const c of results) {
     for (const r of c.records) {
       if (r.error !== undefined)
-        lines.push(`- ${c.id} ${r.stack} run ${r.run + 1}: ${r.error.split('\n')[0]}`)
+        lines.push(`- ${c.id} ${rowLabel(r)} run ${r.run + 1}: ${r.error.split('\n')[0]}`)
     }
   }
   return lines.join('\n')
@@ -212,15 +250,15 @@ export function markdown(results: Results): string {
     `# it-socket benchmark: ${results.quick ? 'quick' : 'full'} run`,
     '',
     `${m.date} · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.os} · commit ${m.commit} · load average ${m.load[0].toFixed(2)} at start, ${m.load[1].toFixed(2)} at end`,
-    `Command: \`${results.command}\` · ${results.runs} run(s) per stack, stacks interleaved · server and client ${m.pinned ? 'pinned with taskset (server CPU 1, client CPU 0; C: both CPU 0)' : 'not pinned (no taskset)'} · ${Math.round(results.seconds)} s`,
+    `Command: \`${results.command}\` · ${results.runs} run(s) per row, rows interleaved · server and client ${m.pinned ? 'pinned with taskset (server CPU 1, client CPU 0; C: both CPU 0)' : 'not pinned (no taskset)'} · ${Math.round(results.seconds)} s`,
     '',
-    'Ratios are stack / raw node:net in the same run (median and min–max over runs). ↑: higher is better; ↓: lower is better.',
+    'Ratios are row / raw node:net (server and client) in the same run (median and min–max over runs). ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client; "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (C, D: per round trip; A: per MiB); n/a where not readable.',
     '',
     resultsTable(results.cases),
     '',
     '## Targets',
     '',
-    targetsTable(results.targets),
+    targetsTable(results.targets, results.cases),
     ...(failures === '' ? [] : ['', '## Failures', '', failures]),
     '',
   ].join('\n')

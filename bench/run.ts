@@ -1,11 +1,13 @@
 /**
  * The benchmark orchestrator: `npm run bench -- [--quick] [--only A,B] [--runs N] [--profile]`.
  *
- * For each workload and each run index, runs every stack in turn (the order rotates with the run
- * index, so drift hits all stacks alike): a fresh server process (CPU 1) and a fresh client process
- * (CPU 0; both on CPU 0 for C), then computes medians, min–max and per-run ratios to raw `node:net`,
- * prints the table, and writes `bench/results/latest.{md,json,svg}`. A stack that fails or times out
- * is recorded as failed; the run goes on.
+ * For each workload and each run index, runs every row (a server stack and the client driving it) in
+ * turn (the order rotates with the run index, so drift hits all rows alike): a fresh server process
+ * (CPU 1) and a fresh client process (CPU 0; both on CPU 0 for C), then computes medians, min–max
+ * and per-run ratios to raw `node:net` under the raw client, prints the table, and writes
+ * `bench/results/latest.{md,json,svg}`. Where the workload counts syscalls, the server is asked for
+ * its own before the client starts and after its result. A row that fails or times out is recorded
+ * as failed; the run goes on.
  *
  * @module
  */
@@ -18,7 +20,16 @@ import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { chart } from './chart.js'
 import { Child, canPin, killAll } from './children.js'
-import type { ClientEvent, ClientResult, MemorySample, ServerReady, StackName } from './protocol.js'
+import {
+  type ClientEvent,
+  type ClientResult,
+  type MemorySample,
+  type Row,
+  rowKey,
+  type ServerReady,
+  type ServerSyscalls,
+  type SyscallCount,
+} from './protocol.js'
 import {
   type CaseResult,
   checkTargets,
@@ -29,6 +40,7 @@ import {
   type RunRecord,
   summarizeCase,
 } from './report.js'
+import { syscallsSince } from './syscalls.js'
 import { type Case, cases, TARGETS } from './workloads.js'
 
 const KiB = 1024
@@ -122,18 +134,31 @@ function machine(): Machine {
   }
 }
 
-/** Runs one stack once on one case: a server, a client, and the flow's measurements. */
-async function runOnce(c: Case, stack: StackName, run: number, opts: Options): Promise<RunRecord> {
+/** Divides a syscall count by the case's units into `values` under `prefix` + Writes / Reads. */
+function perUnit(
+  values: Record<string, number>,
+  prefix: 'client' | 'server',
+  count: SyscallCount | null | undefined,
+  units: number,
+): void {
+  if (count === null || count === undefined) return // not readable here: the report says n/a
+  values[`${prefix}Writes`] = count.writes / units
+  values[`${prefix}Reads`] = count.reads / units
+}
+
+/** Runs one row once on one case: a server, a client, and the flow's measurements. */
+async function runOnce(c: Case, row: Row, run: number, opts: Options): Promise<RunRecord> {
+  const { stack, client: clientName } = row
   const deadline = Date.now() + c.timeoutMs
   const profileDir = join(opts.out, 'profiles', c.id.replace(/'/g, 'p'))
+  // it-socket's processes are profiled: the server in its rows, the client in both-ends rows too.
+  const profiled = opts.profile && stack === 'it-socket'
+  const profileName = (side: string): string =>
+    `--cpu-prof-name=${clientName === 'raw' ? '' : 'both-'}${side}-run${run + 1}.cpuprofile`
   const nodeArgs = ['--expose-gc']
-  if (opts.profile && stack === 'it-socket') {
+  if (profiled) {
     mkdirSync(profileDir, { recursive: true })
-    nodeArgs.push(
-      '--cpu-prof',
-      `--cpu-prof-dir=${profileDir}`,
-      `--cpu-prof-name=server-run${run + 1}.cpuprofile`,
-    )
+    nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, profileName('server'))
   }
   const server = new Child(SERVER, [stack, c.mode], c.sameCpu ? 0 : 1, nodeArgs)
   let client: Child | undefined
@@ -142,6 +167,10 @@ async function runOnce(c: Case, stack: StackName, run: number, opts: Options): P
     server.send('mem')
     return server.next<MemorySample>(deadline)
   }
+  const io = async (): Promise<SyscallCount | null> => {
+    server.send('io')
+    return (await server.next<ServerSyscalls>(deadline)).io
+  }
   try {
     const ready = await server.next<ServerReady>(deadline)
     let before: MemorySample | undefined
@@ -149,11 +178,9 @@ async function runOnce(c: Case, stack: StackName, run: number, opts: Options): P
       await sleep(200)
       before = await mem()
     }
-    const clientArgs =
-      opts.profile && stack === 'it-socket'
-        ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=client-run${run + 1}.cpuprofile`]
-        : []
-    client = new Child(CLIENT, [JSON.stringify(c.client(ready.port, stack))], 0, clientArgs)
+    const ioBefore = c.syscalls === undefined ? null : await io()
+    const clientArgs = profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, profileName('client')] : []
+    client = new Child(CLIENT, [JSON.stringify(c.client(ready.port, row))], 0, clientArgs)
     const values: Record<string, number> = {}
     const details: Record<string, unknown> = {}
     if (c.flow === 'idle') {
@@ -183,11 +210,17 @@ async function runOnce(c: Case, stack: StackName, run: number, opts: Options): P
     const { result } = await client.next<{ result: ClientResult }>(deadline)
     Object.assign(values, c.flow === 'stall' ? {} : result.values)
     Object.assign(details, result.details)
+    if (c.syscalls !== undefined) {
+      const serverCount = syscallsSince(ioBefore, await io())
+      perUnit(values, 'client', result.syscalls, c.syscalls.units)
+      perUnit(values, 'server', serverCount, c.syscalls.units)
+      details.syscalls = { client: result.syscalls ?? null, server: serverCount, ...c.syscalls }
+    }
     if (c.flow === 'peak') values.peakRss = (await mem()).maxRss / MiB
-    return { run, stack, values, details }
+    return { run, stack, client: clientName, values, details }
   } catch (err) {
     failed = true
-    return { run, stack, error: err instanceof Error ? err.message : String(err) }
+    return { run, stack, client: clientName, error: err instanceof Error ? err.message : String(err) }
   } finally {
     // A client that printed its result exits by itself (writing its profile, if any).
     await client?.stop(undefined, failed ? 0 : 5000)
@@ -212,8 +245,12 @@ function formatResults(dir: string): void {
 }
 
 function progress(c: Case, r: RunRecord): string {
-  if (r.error !== undefined) return `${r.stack} FAILED (${r.error.split('\n')[0]})`
-  return `${r.stack} ${c.metrics.map((m) => `${fmt(r.values?.[m.key] ?? Number.NaN)} ${m.unit}`).join(', ')}`
+  const name = rowKey(r)
+  if (r.error !== undefined) return `${name} FAILED (${r.error.split('\n')[0]})`
+  const metrics = c.metrics.map((m) => `${fmt(r.values?.[m.key] ?? Number.NaN)} ${m.unit}`).join(', ')
+  const w = r.values?.clientWrites
+  const per = c.syscalls?.unit === 'MiB' ? 'MiB' : 'msg'
+  return w === undefined ? `${name} ${metrics}` : `${name} ${metrics} (client ${fmt(w)} writes/${per})`
 }
 
 async function main(): Promise<void> {
@@ -231,10 +268,10 @@ async function main(): Promise<void> {
   for (const c of selected) {
     const records: RunRecord[] = []
     for (let run = 0; run < opts.runs; run++) {
-      const order = c.stacks.map((_, i) => c.stacks[(i + run) % c.stacks.length] as StackName)
+      const order = c.rows.map((_, i) => c.rows[(i + run) % c.rows.length] as Row)
       const line: string[] = []
-      for (const stack of order) {
-        const record = await runOnce(c, stack, run, opts)
+      for (const row of order) {
+        const record = await runOnce(c, row, run, opts)
         records.push(record)
         line.push(progress(c, record))
       }

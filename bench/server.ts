@@ -2,7 +2,8 @@
  * One benchmark server process: `node dist/bench/server.js <stack> <mode>`.
  *
  * Prints `{"port":…,"pid":…}` once listening, then answers commands on stdin, one per line:
- * `mem` prints a `MemorySample` (after two forced GCs when run with `--expose-gc`), `heap <path>`
+ * `mem` prints a `MemorySample` (after two forced GCs when run with `--expose-gc`), `io` prints its
+ * read and write syscalls so far (`ServerSyscalls`, null where `/proc/self/io` is missing), `heap <path>`
  * writes a heap snapshot there and prints `{"path":…}`, `exit` exits
  * (normally, so that `--cpu-prof` writes its profile).
  *
@@ -13,8 +14,9 @@ import { createInterface } from 'node:readline'
 import { writeHeapSnapshot } from 'node:v8'
 import { itSocketServer } from './it-socket-stack.js'
 import { itStackServer } from './it-stack.js'
-import type { MemorySample, ServerMode, ServerReady, StackName } from './protocol.js'
+import type { MemorySample, ServerMode, ServerReady, ServerSyscalls, StackName } from './protocol.js'
 import { rawServer } from './raw-net.js'
+import { syscalls } from './syscalls.js'
 
 const MODES: readonly ServerMode[] = ['bytes', 'lp', 'lines', 'paused']
 
@@ -59,7 +61,10 @@ async function main(): Promise<void> {
   input.on('line', (line) => {
     const command = line.trim()
     if (command === 'mem') process.stdout.write(`${JSON.stringify(memory())}\n`)
-    else if (command.startsWith('heap ')) {
+    else if (command === 'io') {
+      const answer: ServerSyscalls = { io: syscalls() }
+      process.stdout.write(`${JSON.stringify(answer)}\n`)
+    } else if (command.startsWith('heap ')) {
       ;(globalThis as { gc?: () => void }).gc?.()
       process.stdout.write(`${JSON.stringify({ path: writeHeapSnapshot(command.slice(5)) })}\n`)
     } else if (command === 'exit') process.exit(0)
