@@ -32,20 +32,20 @@ export {
   UnexpectedEndError,
   UnwrappedError,
 } from './errors.js'
-export {
-  type AnyCodec,
-  type ByteCodec,
-  type Codec,
-  type CodecKind,
-  decodeWith,
-  defineCodec,
-  encodeWith,
-  type FrameDecoder,
-  type JsonCodec,
-  type TextCodec,
+export type {
+  AnyCodec,
+  ByteCodec,
+  Codec,
+  CodecKind,
+  FrameDecoder,
+  JsonCodec,
+  TextCodec,
 } from './framing/codec.js'
 export { CODEC_SPECS, type CodecSpecOptions, codec } from './framing/codec-spec.js'
+export { decodeWith } from './framing/decode-with.js'
+export { defineCodec } from './framing/define-codec.js'
 export { type DelimitedOptions, delimited } from './framing/delimited.js'
+export { encodeWith } from './framing/encode-with.js'
 export { fixed } from './framing/fixed.js'
 export {
   type AbortOptions,

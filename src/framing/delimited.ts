@@ -1,18 +1,13 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameTooLongError, InvalidFrameError } from '../errors.js'
 import { MAX_LINE_LENGTH } from '../limits.js'
+import { allocate, COPY_THRESHOLD, concat } from './buffers.js'
+import { checkBytes, checkMaxLength } from './checks.js'
 import type { ByteCodec } from './codec.js'
-import {
-  allocate,
-  COPY_THRESHOLD,
-  checkBytes,
-  checkMaxLength,
-  concat,
-  defineCodec,
-  describeBytes,
-  utf8Encoder,
-} from './codec.js'
+import { defineCodec } from './define-codec.js'
 import { DelimiterDecoder, indexOfBytes } from './delimiter-decoder.js'
+import { describeBytes } from './describe-frame.js'
+import { utf8Encoder } from './utf8.js'
 
 /** Options of `delimited()`. */
 export interface DelimitedOptions {

@@ -1,6 +1,6 @@
 import { FrameTooLongError } from '../errors.js'
+import { concat, EMPTY_BYTES } from './buffers.js'
 import type { FrameDecoder } from './codec.js'
-import { concat, EMPTY_BYTES } from './codec.js'
 
 const CR = 0x0d
 

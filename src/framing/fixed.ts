@@ -1,7 +1,9 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
 import { InvalidFrameError, UnexpectedEndError } from '../errors.js'
+import { EMPTY_BYTES, uninitialized } from './buffers.js'
+import { checkChunk } from './checks.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { checkChunk, defineCodec, EMPTY_BYTES, uninitialized } from './codec.js'
+import { defineCodec } from './define-codec.js'
 
 /**
  * A codec for frames of exactly `size` bytes, with nothing between them. Encoding yields each message

@@ -1,7 +1,10 @@
 import { describeType } from '../describe.js'
 import { InvalidFrameError } from '../errors.js'
+import { wrongMessageType } from './checks.js'
 import type { Codec, JsonCodec, TextCodec } from './codec.js'
-import { decodeUtf8, describeText, encodeUtf8, layerCodec, wrongMessageType } from './codec.js'
+import { layerCodec } from './define-codec.js'
+import { describeText } from './describe-frame.js'
+import { decodeUtf8, encodeUtf8 } from './utf8.js'
 
 /**
  * JSON values over any byte codec (`json(lengthPrefixed())`) or text codec (`json(lines())` is

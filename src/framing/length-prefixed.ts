@@ -1,16 +1,10 @@
 import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameTooLongError, InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import { MAX_FRAME_LENGTH } from '../limits.js'
+import { allocate, COPY_THRESHOLD, EMPTY_BYTES, uninitialized } from './buffers.js'
+import { checkBytes, checkMaxLength } from './checks.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import {
-  allocate,
-  COPY_THRESHOLD,
-  checkBytes,
-  checkMaxLength,
-  defineCodec,
-  EMPTY_BYTES,
-  uninitialized,
-} from './codec.js'
+import { defineCodec } from './define-codec.js'
 
 /**
  * How the payload length is written before each payload: an unsigned LEB128 varint (protobuf's

@@ -1,16 +1,11 @@
 import { FrameTooLongError, InvalidFrameError } from '../errors.js'
 import { MAX_LINE_LENGTH } from '../limits.js'
+import { checkMaxLength, checkString } from './checks.js'
 import type { TextCodec } from './codec.js'
-import {
-  checkMaxLength,
-  checkString,
-  decodeUtf8,
-  defineCodec,
-  describeText,
-  encodeUtf8,
-  mapDecoder,
-} from './codec.js'
+import { defineCodec, mapDecoder } from './define-codec.js'
 import { DelimiterDecoder } from './delimiter-decoder.js'
+import { describeText } from './describe-frame.js'
+import { decodeUtf8, encodeUtf8 } from './utf8.js'
 
 /** Options of `lines()`. */
 export interface LinesOptions {

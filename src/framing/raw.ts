@@ -1,6 +1,8 @@
 import type { Uint8ArrayList } from 'uint8arraylist'
+import { EMPTY_BYTES } from './buffers.js'
+import { checkChunk } from './checks.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
-import { checkChunk, defineCodec, EMPTY_BYTES } from './codec.js'
+import { defineCodec } from './define-codec.js'
 
 /**
  * No framing: each chunk read is a message, each message written is a chunk, as they are (no copy;

@@ -1,5 +1,7 @@
+import { checkString } from './checks.js'
 import type { Codec, TextCodec } from './codec.js'
-import { checkString, decodeUtf8, encodeUtf8, layerCodec } from './codec.js'
+import { layerCodec } from './define-codec.js'
+import { decodeUtf8, encodeUtf8 } from './utf8.js'
 
 /**
  * UTF-8 strings over any byte codec: `text(lengthPrefixed())`, `text(delimited('\0'))`. Framing and

@@ -1,6 +1,6 @@
 import type { Source } from 'it-stream-types'
-import { type BatchGenerator, batched, batchesOf } from '../batches.js'
-import { utf8Decoder, utf8Encoder } from './codec.js'
+import { BatchedItems, type BatchGenerator, batchesOf, type Stage } from '../batches.js'
+import { utf8Decoder, utf8Encoder } from './utf8.js'
 
 /** Options of `until()`. */
 export interface UntilOptions {
@@ -46,29 +46,53 @@ export function until(
 ): (source: Source<never>) => AsyncGenerator<unknown> {
   const inclusive = options.inclusive ?? true
   const matches = matcher(terminator)
-  return (source) =>
-    batched(
-      () => untilBatches(source, matches, inclusive),
-      () => ({
-        source,
-        step: (messages, out) => {
-          const at = messages.findIndex(matches)
-          const end = at < 0 ? messages.length : inclusive ? at + 1 : at
-          for (let i = 0; i < end; i++) out.push(messages[i])
-          return at >= 0
-        },
-        end: () => {},
-      }),
-    )
+  return (source) => new Until(source, matches, inclusive)
+}
+
+/** The output of `until()`: messages up to the terminator, offered in batches and as a synchronous stage. */
+class Until<T> extends BatchedItems<T> {
+  constructor(
+    private readonly source: Source<T>,
+    private readonly matches: (message: unknown) => boolean,
+    private readonly inclusive: boolean,
+  ) {
+    super()
+  }
+
+  protected override openBatches(): BatchGenerator<T> {
+    return untilBatches(this.source, this.matches, this.inclusive)
+  }
+
+  protected override openStage(): Stage<T, T> {
+    return new UntilStage(this.source, this.matches, this.inclusive)
+  }
+}
+
+/** `until()`'s synchronous step: the messages of a batch up to the terminator; done once it is seen. */
+class UntilStage<T> implements Stage<T, T> {
+  constructor(
+    readonly source: Source<T>,
+    private readonly matches: (message: unknown) => boolean,
+    private readonly inclusive: boolean,
+  ) {}
+
+  step(messages: readonly T[], out: T[]): boolean {
+    const at = messages.findIndex(this.matches)
+    const end = at < 0 ? messages.length : this.inclusive ? at + 1 : at
+    for (let i = 0; i < end; i++) out.push(messages[i] as T)
+    return at >= 0
+  }
+
+  end(): void {}
 }
 
 /** Passes batches through until one holds the terminator; ends upstream, then yields what precedes it. */
-async function* untilBatches(
-  source: Source<unknown>,
+async function* untilBatches<T>(
+  source: Source<T>,
   matches: (message: unknown) => boolean,
   inclusive: boolean,
-): BatchGenerator<unknown> {
-  let last: readonly unknown[] | undefined
+): BatchGenerator<T> {
+  let last: readonly T[] | undefined
   // Asked for only once read: until then a consumer may still take the stages instead.
   for await (const batch of batchesOf(source)) {
     const at = batch.findIndex(matches)

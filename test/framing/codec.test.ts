@@ -1,20 +1,14 @@
 import { readFileSync } from 'node:fs'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
+import { allocate, COPY_THRESHOLD, concat, SLAB_SIZE } from '../../src/framing/buffers.js'
+import { checkMaxLength } from '../../src/framing/checks.js'
 import type { FrameDecoder } from '../../src/framing/codec.js'
-import {
-  allocate,
-  COPY_THRESHOLD,
-  checkMaxLength,
-  concat,
-  decodeWith,
-  describeBytes,
-  describeText,
-  encodeUtf8,
-  mapDecoder,
-  SLAB_SIZE,
-} from '../../src/framing/codec.js'
+import { decodeWith } from '../../src/framing/decode-with.js'
+import { mapDecoder } from '../../src/framing/define-codec.js'
+import { describeBytes, describeText } from '../../src/framing/describe-frame.js'
 import { fixed } from '../../src/framing/fixed.js'
+import { encodeUtf8 } from '../../src/framing/utf8.js'
 import * as limits from '../../src/limits.js'
 import { bytes, collect, fromUtf8, hex } from './helpers.js'
 

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import { FrameTooLongError, InvalidFrameError } from '../../src/errors.js'
-import { COPY_THRESHOLD } from '../../src/framing/codec.js'
+import { COPY_THRESHOLD } from '../../src/framing/buffers.js'
 import { delimited } from '../../src/framing/delimited.js'
 import { DelimiterDecoder, indexOfBytes } from '../../src/framing/delimiter-decoder.js'
 import {

@@ -2,7 +2,7 @@ import fc from 'fast-check'
 import { Uint8ArrayList } from 'uint8arraylist'
 import { describe, expect, it } from 'vitest'
 import { offersBatches } from '../../src/batches.js'
-import { decodeWith } from '../../src/framing/codec.js'
+import { decodeWith } from '../../src/framing/decode-with.js'
 import { RawDecoder, raw } from '../../src/framing/raw.js'
 import { bytes, chunkingArb, collect, concatBytes, encodeAll, hex, SEED } from './helpers.js'
 

@@ -1,0 +1,98 @@
+/**
+ * `decodeWith()`: the driver that turns a codec's synchronous `FrameDecoder` step into an async
+ * `decode` transform, offering its frames in batches and its step as a `Stage` (see `src/batches.ts`).
+ *
+ * @module
+ */
+
+import type { Source } from 'it-stream-types'
+import type { Uint8ArrayList } from 'uint8arraylist'
+import { isUint8ArrayList } from 'uint8arraylist'
+import { BatchedItems, type BatchGenerator, batchesOf, type Stage } from '../batches.js'
+import type { FrameDecoder } from './codec.js'
+
+/**
+ * Returns a `decode` transform that drives decoders made by `createDecoder`. It decodes every whole
+ * frame of a chunk in one synchronous pass and offers them as one batch (see `src/batches.ts`), so a
+ * batch-aware next stage pays one `await` per chunk; any other consumer gets frames one by one.
+ */
+export function decodeWith<T>(
+  createDecoder: () => FrameDecoder<T>,
+): (source: Source<Uint8Array | Uint8ArrayList>) => AsyncGenerator<T> {
+  return (source) => new Decoded(createDecoder(), source)
+}
+
+/** The output of a `decode` transform: frames, offered in batches and as a synchronous stage. */
+class Decoded<T> extends BatchedItems<T> {
+  constructor(
+    private readonly decoder: FrameDecoder<T>,
+    private readonly source: Source<Uint8Array | Uint8ArrayList>,
+  ) {
+    super()
+  }
+
+  protected override openBatches(): BatchGenerator<T> {
+    return decodeBatches(this.decoder, this.source)
+  }
+
+  protected override openStage(): Stage<Uint8Array | Uint8ArrayList, T> {
+    return new DecodeStage(this.decoder, this.source)
+  }
+}
+
+/** `decode`'s synchronous step: every whole frame of a batch of chunks. */
+class DecodeStage<T> implements Stage<Uint8Array | Uint8ArrayList, T> {
+  constructor(
+    private readonly decoder: FrameDecoder<T>,
+    readonly source: Source<Uint8Array | Uint8ArrayList>,
+  ) {}
+
+  step(chunks: readonly (Uint8Array | Uint8ArrayList)[], out: T[]): boolean {
+    decodeInto(this.decoder, chunks, out)
+    return false
+  }
+
+  end(out: T[]): void {
+    const last = this.decoder.end()
+    if (last !== undefined) out.push(last)
+  }
+}
+
+/** Feeds `chunks` to `decoder` and pushes every whole frame onto `out` (which keeps them on a throw). */
+function decodeInto<T>(
+  decoder: FrameDecoder<T>,
+  chunks: readonly (Uint8Array | Uint8ArrayList)[],
+  out: T[],
+): void {
+  for (const chunk of chunks) {
+    if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
+      decoder.push(chunk)
+      for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) out.push(frame)
+    } else {
+      // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
+      for (const buf of chunk) {
+        decoder.push(buf)
+        for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) out.push(frame)
+      }
+    }
+  }
+}
+
+async function* decodeBatches<T>(
+  decoder: FrameDecoder<T>,
+  source: Source<Uint8Array | Uint8ArrayList>,
+): BatchGenerator<T> {
+  for await (const chunks of batchesOf(source)) {
+    const frames: T[] = []
+    try {
+      decodeInto(decoder, chunks, frames)
+    } catch (err) {
+      // Frames decoded before the bad one are delivered first: nothing received whole is lost.
+      if (frames.length > 0) yield frames
+      throw err
+    }
+    if (frames.length > 0) yield frames
+  }
+  const last = decoder.end()
+  if (last !== undefined) yield [last]
+}
