@@ -126,6 +126,30 @@ export class Outbox implements PushControl {
     })
   }
 
+  /**
+   * Hands `chunk` to the sink at once when nothing waits before it and the sink takes pushes: a lone
+   * write (a `request()` with nothing queued) then costs no tick, no promise and no batch. Returns
+   * false, taking nothing, when it must be queued with {@link enqueue} instead (no pushing sink yet,
+   * held back, items waiting, closed).
+   */
+  sendNow(chunk: Uint8Array | Uint8ArrayList): boolean {
+    const target = this.target
+    if (
+      target === undefined ||
+      this.pushHeld ||
+      this.head < this.items.length ||
+      this.closed !== undefined ||
+      this.failure !== undefined
+    ) {
+      return false
+    }
+    // Counted as queued and taken at once, so the positions batches settle by stay in step.
+    this.queued++
+    this.taken++
+    if (!target.push([chunk])) this.pushHeld = true
+    return true
+  }
+
   /** Queues `entry` (its `chunk` set); throws when the outbox is closed. */
   offer(entry: OutboxEntry): void {
     if (this.closed !== undefined) throw this.closed.error

@@ -95,7 +95,8 @@ export class Requests<T> implements RequestOwner<T> {
   private async requestDirect(chunk: Uint8Array | Uint8ArrayList): Promise<T> {
     let result: IteratorResult<T>
     try {
-      await this.writer.outbox.enqueue(chunk)
+      const { outbox } = this.writer
+      if (!outbox.sendNow(chunk)) await outbox.enqueue(chunk)
       result = await this.frames.nextFrame()
     } catch (err) {
       this.direct = false

@@ -123,6 +123,8 @@ export class Connection
   /** The first error; once set, both halves fail with it. */
   private error: Error | undefined
   private closing = false
+  /** Which way the sink runs, once called (docs/ARCHITECTURE.md): for tests, through internals. */
+  private sinkPath: SinkPath | undefined = undefined
   /** `serve()`'s handler settled while the sink was writing: close once it is done (see release()). */
   private closeAfterSink = false
   /** True once the socket has fully closed. */
@@ -412,12 +414,17 @@ export class Connection
       this.error === undefined &&
       takeUntouched(root)
     ) {
+      this.sinkPath = 'direct'
       return this.writeDirect(stages)
     }
     if (stages.length === 0 && !this.closing && this.error === undefined && !this.hasClosed) {
       const push = takePush(root as Source<Chunk>)
-      if (push !== undefined) return this.writePushed(push)
+      if (push !== undefined) {
+        this.sinkPath = 'pushed'
+        return this.writePushed(push)
+      }
     }
+    this.sinkPath = stages.length > 0 || offersBatches(root) ? 'batches' : 'items'
     return this.writeLoop(source, root, stages)
   }
 
@@ -554,7 +561,7 @@ export class Connection
       this.assertWritable()
       const batch = new WriteBatch(socket, this)
       this.writeBatch = batch
-      if (stages.length > 0 || offersBatches(root)) {
+      if (this.sinkPath === 'batches') {
         // it-socket stages up to here (decode, encode, until): run their synchronous steps inline
         // on each batch the root has ready, so a message crosses one await, not one per stage.
         let ended = false
@@ -741,7 +748,11 @@ export class Connection
   }
 
   static {
-    internals = { batches: (conn) => conn.batches(), release: (conn) => conn.release() }
+    internals = {
+      batches: (conn) => conn.batches(),
+      release: (conn) => conn.release(),
+      sinkPath: (conn) => conn.sinkPath,
+    }
   }
 
   /** The socket's event listeners, shared by every connection; in each, `this` is the socket. */
@@ -786,7 +797,19 @@ export interface ConnectionInternals {
   batches(conn: Connection): BatchGenerator<Uint8Array>
   /** `serve()`'s handler settled: close, or close once the sink is done (see `release()`). */
   release(conn: Connection): Promise<void>
+  /** Which way the sink runs (`undefined` before `sink()` is called): see {@link SinkPath}. */
+  sinkPath(conn: Connection): SinkPath | undefined
 }
+
+/**
+ * @internal The ways a connection's sink runs, chosen by the shape of the pipe (docs/ARCHITECTURE.md):
+ * - `direct`: `pipe(conn, ...stages, conn)` with it-socket stages only: from the socket's own events;
+ * - `pushed`: a source that pushes (a `framed()` stream's write queue): each burst written at once;
+ * - `batches`: a loop over the batches of a source with it-socket stages (or that offers batches),
+ *   the stages run inline on each batch;
+ * - `items`: a loop over any other source, chunk by chunk.
+ */
+export type SinkPath = 'direct' | 'pushed' | 'batches' | 'items'
 
 /** @internal See {@link ConnectionInternals}. */
 export function connectionInternals(): ConnectionInternals {
