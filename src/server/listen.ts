@@ -9,6 +9,7 @@ import {
   validateHost,
   validateKeepAlive,
   validateMs,
+  validateOptions,
   validatePath,
   validatePort,
   validateSignal,
@@ -92,9 +93,7 @@ export function listen(options?: ListenOptions & { path?: undefined }): Promise<
 export function listen(options?: ListenOptions): Promise<Server>
 export async function listen(options: ListenOptions = {}): Promise<Server> {
   const fn = 'listen()'
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
-  }
+  validateOptions(fn, options)
   const path = options.path === undefined ? undefined : validatePath(fn, options.path)
   if (path !== undefined && (options.port !== undefined || options.host !== undefined)) {
     throw new TypeError(`${fn}: give either \`path\` (Unix socket) or \`host\`/\`port\` (TCP), not both`)

@@ -3,7 +3,8 @@ import { createServer, type Server as NetServer, connect as netConnect, type Soc
 import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, formatHostPort, fromNodeAddress, type SocketAddress } from './address.js'
 import { Connection, type ConnectionInit } from './connection.js'
-import { translateError } from './translate-error.js'
+import { errorCode, translateError } from './translate-error.js'
+import { waitFor } from './wait-for.js'
 
 /** @internal What the server needs from a listening socket. */
 export interface BindOptions {
@@ -53,7 +54,7 @@ export async function bind(options: BindOptions): Promise<Listener> {
   try {
     await listenOnce(server, options)
   } catch (err) {
-    if (options.path === undefined || (err as NodeJS.ErrnoException).code !== 'EADDRINUSE') {
+    if (options.path === undefined || errorCode(err) !== 'EADDRINUSE') {
       throw translateError(err, 'listen on', where)
     }
     try {
@@ -82,25 +83,15 @@ export async function bind(options: BindOptions): Promise<Listener> {
   }
 }
 
+/** Listens and waits for 'listening'; rejects with the untranslated error, whose code bind() reads. */
 function listenOnce(server: NetServer, options: BindOptions): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const onError = (err: Error): void => {
-      server.off('listening', onListening)
-      reject(err)
-    }
-    const onListening = (): void => {
-      server.off('error', onError)
-      resolve()
-    }
-    server.once('error', onError)
-    server.once('listening', onListening)
-    server.listen({
-      ...(options.path === undefined
-        ? { host: options.host, port: options.port ?? 0, ipv6Only: options.ipv6Only ?? false }
-        : { path: options.path }),
-      ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
-    })
+  server.listen({
+    ...(options.path === undefined
+      ? { host: options.host, port: options.port ?? 0, ipv6Only: options.ipv6Only ?? false }
+      : { path: options.path }),
+    ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
   })
+  return waitFor(server, { event: 'listening' })
 }
 
 /** A socket file that refuses connections was left by a server that died: safe to replace. */
@@ -110,12 +101,13 @@ async function isStaleSocket(path: string): Promise<boolean> {
   } catch {
     return false
   }
-  return new Promise<boolean>((resolve) => {
-    const probe = netConnect({ path })
-    probe.once('connect', () => {
-      probe.destroy()
-      resolve(false)
-    })
-    probe.once('error', (err: NodeJS.ErrnoException) => resolve(err.code === 'ECONNREFUSED'))
-  })
+  const probe = netConnect({ path })
+  try {
+    await waitFor(probe, { event: 'connect' })
+    return false
+  } catch (err) {
+    return errorCode(err) === 'ECONNREFUSED'
+  } finally {
+    probe.destroy()
+  }
 }

@@ -1,19 +1,21 @@
 import { type NetConnectOpts, connect as netConnect } from 'node:net'
 import { describeValue } from '../describe.js'
-import { AbortError, TimeoutError } from '../errors.js'
+import { TimeoutError } from '../errors.js'
 import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatHostPort } from './address.js'
 import { Connection } from './connection.js'
-import { translateError } from './translate-error.js'
+import { abortedError, translateError } from './translate-error.js'
 import {
   validateBoolean,
   validateHost,
   validateKeepAlive,
   validateMs,
+  validateOptions,
   validatePath,
   validatePort,
   validateSignal,
 } from './validate.js'
+import { waitFor } from './wait-for.js'
 
 /** Options of {@link connect} for TCP. */
 export interface TcpConnectOptions {
@@ -94,49 +96,26 @@ export type ConnectOptions = (TcpConnectOptions | UnixConnectOptions) & CommonCo
  */
 export async function connect(options: ConnectOptions): Promise<Connection> {
   const fn = 'connect()'
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
-  }
+  validateOptions(fn, options)
   const timeout = validateMs(fn, 'timeout', options.timeout)
   const idleTimeout = validateMs(fn, 'idleTimeout', options.idleTimeout)
   const signal = validateSignal(fn, options.signal)
   const { where, netOptions } = targetOf(fn, options)
-  if (signal?.aborted) throw new AbortError(`Connect to ${where} was aborted`, { cause: signal.reason })
+  if (signal?.aborted) throw abortedError('connect to', where, signal.reason)
 
   // From here on the socket exists: every way out that does not hand it to a Connection destroys it.
   const socket = netConnect(withHighWaterMark(netOptions))
-  await new Promise<void>((resolve, reject) => {
-    let timer: NodeJS.Timeout | undefined
-    const done = (err?: Error): void => {
-      if (timer !== undefined) clearTimeout(timer)
-      socket.off('connect', onConnect)
-      socket.off('error', onError)
-      signal?.removeEventListener('abort', onAbort)
-      if (err === undefined) {
-        resolve()
-      } else {
-        socket.destroy()
-        reject(err)
-      }
-    }
-    const onConnect = (): void => done()
-    // With several addresses to try (localhost → ::1, 127.0.0.1), Node.js reports an AggregateError
-    // whose own code is that of the first failure; translateError keeps it as the cause.
-    const onError = (err: Error): void => done(translateError(err, 'connect to', where))
-    const onAbort = (): void =>
-      done(new AbortError(`Connect to ${where} was aborted`, { cause: signal?.reason }))
-    socket.once('connect', onConnect)
-    socket.once('error', onError)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    // 0 is "no limit": a 0 ms timer would race the connect (on loopback it lost about 1 time in 10).
-    if (timeout !== undefined && timeout > 0) {
-      timer = setTimeout(
-        () => done(new TimeoutError(`Connect to ${where} timed out after ${timeout} ms`)),
-        timeout,
-      )
-    }
-  })
   try {
+    await waitFor(socket, {
+      event: 'connect',
+      // With several addresses to try (localhost → ::1, 127.0.0.1), Node.js reports an AggregateError
+      // whose own code is that of the first failure; translateError keeps it as the cause.
+      onError: (err) => translateError(err, 'connect to', where),
+      timeout,
+      onTimeout: () => new TimeoutError(`Connect to ${where} timed out after ${timeout} ms`),
+      signal,
+      onAbort: (reason) => abortedError('connect to', where, reason),
+    })
     return new Connection(socket, {
       ...(options.path === undefined ? {} : { path: options.path }),
       ...(idleTimeout === undefined ? {} : { idleTimeout }),

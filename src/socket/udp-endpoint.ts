@@ -2,16 +2,14 @@ import type { RemoteInfo, Socket } from 'node:dgram'
 import type { Source } from 'it-stream-types'
 import {
   AbortError,
-  AddressInUseError,
   ConnectionRefusedError,
   DatagramTooLargeError,
-  ItSocketError,
+  type ItSocketError,
   SinkInUseError,
   SocketClosedError,
-  SocketError,
 } from '../errors.js'
 import { MAX_OUTSTANDING_SENDS } from '../limits.js'
-import { hostNotFound } from './translate-error.js'
+import { translateError } from './translate-error.js'
 import { Latch, Wakeup } from './wakeup.js'
 
 /** Largest UDP payload over IPv4, in bytes: 65,535 − 20 (IP header) − 8 (UDP header). */
@@ -37,28 +35,6 @@ export interface EndpointInit {
   maxPayload: number
   /** Aborts the socket with an `AbortError` when it fires. */
   signal?: AbortSignal | undefined
-}
-
-/** Wraps a Node.js dgram error in the it-socket class for its `code`, keeping it as `cause`. */
-export function translateUdpError(err: unknown, operation: string, where: string): ItSocketError {
-  if (err instanceof ItSocketError) return err
-  const code = (err as NodeJS.ErrnoException | undefined)?.code
-  const options = { cause: err }
-  switch (code) {
-    case 'ECONNREFUSED':
-      return new ConnectionRefusedError(
-        `Port unreachable at ${where}: nobody is listening there (ICMP, ECONNREFUSED)`,
-        options,
-      )
-    case 'EADDRINUSE':
-      return new AddressInUseError(`Cannot bind to ${where}: address already in use`, options)
-    case 'EMSGSIZE':
-      return new DatagramTooLargeError(`Cannot send datagram to ${where}: too large (EMSGSIZE)`, options)
-  }
-  const notFound = hostNotFound(err, operation, where)
-  if (notFound !== undefined) return notFound
-  const detail = err instanceof Error ? err.message : String(err)
-  return new SocketError(`Socket error on ${operation} ${where}: ${detail}`, options)
 }
 
 /**
@@ -334,28 +310,21 @@ export abstract class DatagramEndpoint<In, Out> implements AsyncDisposable {
       const failed = err as NodeJS.ErrnoException & { address?: string; port?: number; hostname?: string }
       const where =
         failed.address !== undefined ? `${failed.address}:${failed.port}` : (failed.hostname ?? this.name)
-      if (failed.code === 'EMSGSIZE') {
-        const what =
-          size === undefined
-            ? `a datagram of at most ${SHARED_CALLBACK_MAX_SIZE} bytes`
-            : `${size}-byte datagram`
-        this.sendError ??= new DatagramTooLargeError(
-          `Cannot send ${what} to ${where}: larger than this system allows (EMSGSIZE)`,
-          { cause: err },
-        )
-      } else if (failed.code === 'ECONNREFUSED') {
-        // A connected socket's pending ICMP error can surface on send too: it ends the socket.
-        this.fail(translateUdpError(err, 'send to', where))
-      } else {
-        this.sendError ??= translateUdpError(err, 'send to', where)
-      }
+      const datagram =
+        size === undefined
+          ? `a datagram of at most ${SHARED_CALLBACK_MAX_SIZE} bytes`
+          : `${size}-byte datagram`
+      const error = translateError(err, 'send to', where, 'udp', datagram)
+      // A connected socket's pending ICMP error can surface on send too: it ends the socket.
+      if (error instanceof ConnectionRefusedError) this.fail(error)
+      else this.sendError ??= error
     }
     if (this.writer.waiting && this.outstanding <= this.drainTarget) this.writer.wake()
     if (this.outstanding === 0 && this.closing) this.closeHandle()
   }
 
   private readonly onError = (err: Error): void => {
-    this.fail(translateUdpError(err, 'receive on', this.name))
+    this.fail(translateError(err, 'receive on', this.name, 'udp'))
   }
 
   private readonly onSignalAbort = (): void => {

@@ -1,18 +1,13 @@
-import { createSocket, type RemoteInfo, type Socket, type SocketType } from 'node:dgram'
+import { createSocket, type RemoteInfo, type Socket, type SocketOptions, type SocketType } from 'node:dgram'
 import { isIP } from 'node:net'
 import type { Duplex, Source } from 'it-stream-types'
 import { describeValue } from '../describe.js'
-import { AbortError } from '../errors.js'
 import { UDP_QUEUE_SIZE } from '../limits.js'
 import { formatAddress, formatHostPort, type NetAddress } from './address.js'
-import {
-  DatagramEndpoint,
-  type EndpointInit,
-  MAX_UDP4_PAYLOAD,
-  MAX_UDP6_PAYLOAD,
-  translateUdpError,
-} from './udp-endpoint.js'
-import { validateBoolean, validateHost, validatePort, validateSignal } from './validate.js'
+import { abortedError, translateError } from './translate-error.js'
+import { DatagramEndpoint, type EndpointInit, MAX_UDP4_PAYLOAD, MAX_UDP6_PAYLOAD } from './udp-endpoint.js'
+import { validateBoolean, validateHost, validateOptions, validatePort, validateSignal } from './validate.js'
+import { waitFor } from './wait-for.js'
 
 /** The socket family: `udp4` (IPv4) or `udp6` (IPv6, which also reaches IPv4-mapped addresses). */
 export type UdpType = 'udp4' | 'udp6'
@@ -218,29 +213,29 @@ export class DatagramConnection
  */
 async function bind(options: UdpBindOptions = {}): Promise<DatagramSocket> {
   const fn = 'udp.bind()'
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
-  }
+  validateOptions(fn, options)
   const port = options.port === undefined ? 0 : validatePort(fn, options.port, true)
   const host = options.host === undefined ? undefined : validateHost(fn, options.host)
   const type = validateType(fn, options.type, host)
   const queueSize = validateQueueSize(fn, options.queueSize)
   const reuseAddr = validateBoolean(fn, 'reuseAddr', options.reuseAddr) ?? false
   const signal = validateSignal(fn, options.signal)
-  const where = formatHostPort(host ?? (type === 'udp6' ? '::' : '0.0.0.0'), port)
-  if (signal?.aborted) throw new AbortError(`Bind to ${where} was aborted`, { cause: signal.reason })
-
-  const socket = createSocket({ type, reuseAddr })
-  await settle(socket, 'listening', where, 'bind to', signal, () => socket.bind(port, host))
-  return adopt(socket, () => {
-    const address = toNetAddress(socket.address())
-    return new DatagramSocket(socket, {
-      name: `UDP socket ${formatAddress(address)}`,
-      queueSize,
-      maxPayload: maxPayloadOf(type),
+  return open(
+    { type, reuseAddr },
+    {
+      operation: 'bind to',
+      where: formatHostPort(host ?? (type === 'udp6' ? '::' : '0.0.0.0'), port),
       signal,
-    })
-  })
+      start: (socket) => socket.bind(port, host),
+      wrap: (socket) =>
+        new DatagramSocket(socket, {
+          name: `UDP socket ${formatAddress(toNetAddress(socket.address()))}`,
+          queueSize,
+          maxPayload: maxPayloadOf(type),
+          signal,
+        }),
+    },
+  )
 }
 
 /**
@@ -260,28 +255,27 @@ async function bind(options: UdpBindOptions = {}): Promise<DatagramSocket> {
  */
 async function connect(options: UdpConnectOptions): Promise<DatagramConnection> {
   const fn = 'udp.connect()'
-  if (options === null || typeof options !== 'object') {
-    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
-  }
+  validateOptions(fn, options)
   const port = validatePort(fn, options.port, false)
   const host = validateHost(fn, options.host ?? 'localhost')
   const type = validateType(fn, options.type, host)
   const queueSize = validateQueueSize(fn, options.queueSize)
   const signal = validateSignal(fn, options.signal)
-  const where = formatHostPort(host, port)
-  if (signal?.aborted) throw new AbortError(`Connect to ${where} was aborted`, { cause: signal.reason })
-
-  const socket = createSocket({ type })
-  await settle(socket, 'connect', where, 'connect to', signal, () => socket.connect(port, host))
-  return adopt(
-    socket,
-    () =>
-      new DatagramConnection(socket, {
-        name: `UDP connection with ${formatAddress(toNetAddress(socket.remoteAddress()))}`,
-        queueSize,
-        maxPayload: maxPayloadOf(type),
-        signal,
-      }),
+  return open(
+    { type },
+    {
+      operation: 'connect to',
+      where: formatHostPort(host, port),
+      signal,
+      start: (socket) => socket.connect(port, host),
+      wrap: (socket) =>
+        new DatagramConnection(socket, {
+          name: `UDP connection with ${formatAddress(toNetAddress(socket.remoteAddress()))}`,
+          queueSize,
+          maxPayload: maxPayloadOf(type),
+          signal,
+        }),
+    },
   )
 }
 
@@ -292,50 +286,34 @@ async function connect(options: UdpConnectOptions): Promise<DatagramConnection> 
 export const udp = { bind, connect } as const
 
 /**
- * Runs `start` and waits for `event`; on an error or abort, closes the socket and rejects. Node.js
- * reports bind and connect failures through 'error' (https://nodejs.org/api/dgram.html#event-error).
+ * Makes a socket, starts binding or connecting it and waits until that is done, then wraps it. A
+ * signal that already fired makes no socket at all; after that, every way out that does not return
+ * the wrapper closes the socket. Node.js reports bind and connect failures through 'error'
+ * (https://nodejs.org/api/dgram.html#event-error), and throws some argument errors synchronously.
  */
-function settle(
-  socket: Socket,
-  event: 'listening' | 'connect',
-  where: string,
-  operation: string,
-  signal: AbortSignal | undefined,
-  start: () => void,
-): Promise<void> {
-  return new Promise<void>((resolve, reject) => {
-    const done = (err?: Error): void => {
-      socket.off(event, onEvent)
-      socket.off('error', onError)
-      signal?.removeEventListener('abort', onAbort)
-      if (err === undefined) {
-        resolve()
-      } else {
-        socket.close()
-        reject(err)
-      }
-    }
-    const onEvent = (): void => done()
-    const onError = (err: Error): void => done(translateUdpError(err, operation, where))
-    const verb = operation === 'bind to' ? 'Bind to' : 'Connect to'
-    const onAbort = (): void =>
-      done(new AbortError(`${verb} ${where} was aborted`, { cause: signal?.reason }))
-    socket.once(event, onEvent)
-    socket.once('error', onError)
-    signal?.addEventListener('abort', onAbort, { once: true })
-    try {
-      start()
-    } catch (err) {
-      // Node.js throws some argument errors synchronously: the socket must not outlive them.
-      done(err instanceof Error ? err : new Error(String(err)))
-    }
-  })
-}
-
-/** Wraps a bound or connected socket; if that fails, the socket is closed rather than leaked. */
-function adopt<T>(socket: Socket, wrap: () => T): T {
+async function open<T>(
+  socketOptions: SocketOptions,
+  how: {
+    operation: 'bind to' | 'connect to'
+    /** The address bound or connected to, for messages. */
+    where: string
+    signal: AbortSignal | undefined
+    start: (socket: Socket) => void
+    wrap: (socket: Socket) => T
+  },
+): Promise<T> {
+  const { operation, where, signal } = how
+  if (signal?.aborted) throw abortedError(operation, where, signal.reason)
+  const socket = createSocket(socketOptions)
   try {
-    return wrap()
+    how.start(socket)
+    await waitFor(socket, {
+      event: operation === 'bind to' ? 'listening' : 'connect',
+      onError: (err) => translateError(err, operation, where, 'udp'),
+      signal,
+      onAbort: (reason) => abortedError(operation, where, reason),
+    })
+    return how.wrap(socket)
   } catch (err) {
     socket.close()
     throw err

@@ -5,6 +5,16 @@
 
 import { describeValue } from '../describe.js'
 
+/**
+ * The options argument itself: an object (`null`, or a port number given alone, is refused with a
+ * TypeError rather than failing on its first field).
+ */
+export function validateOptions(fn: string, options: unknown): asserts options is object {
+  if (options === null || typeof options !== 'object') {
+    throw new TypeError(`${fn}: options must be an object, got ${describeValue(options)}`)
+  }
+}
+
 /** A port number: an integer 0–65535 (0, "any free port", only where `allowZero`). */
 export function validatePort(fn: string, port: unknown, allowZero: boolean): number {
   const min = allowZero ? 0 : 1
