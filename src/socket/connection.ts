@@ -14,35 +14,16 @@ import {
   takeStages,
   takeUntouched,
 } from '../batches.js'
-import { AbortError, ReadInUseError, SinkInUseError, SocketClosedError, TimeoutError } from '../errors.js'
-import { CLOSE_TIMEOUT, SOURCE_HIGH_WATER_MARK } from '../limits.js'
-import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
-import { translateError } from './translate-error.js'
-import { validateMs } from './validate.js'
-import { Latch, Wakeup } from './wakeup.js'
-
-const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
-
+import { SinkInUseError, SocketClosedError } from '../errors.js'
+import type { LifecycleInit } from './connection-lifecycle.js'
+import { ConnectionReader } from './connection-reader.js'
+import { Wakeup } from './wakeup.js'
 import { WriteBatch } from './write-batch.js'
 
-/** Options of {@link Connection.close}. */
-export interface CloseOptions {
-  /**
-   * Milliseconds to wait for the peer to end its side after we ended ours; then the socket is
-   * destroyed. `0` does not wait for the peer.
-   * @default 5000
-   */
-  timeout?: number
-}
+export type { CloseOptions } from './connection-lifecycle.js'
 
 /** @internal How the connect and listen code hand a socket to a {@link Connection}. */
-export interface ConnectionInit {
-  /** The Unix socket path, when there is one (Node.js reports no address for Unix sockets). */
-  path?: string
-  /** Close the connection after this many milliseconds without traffic in either direction. */
-  idleTimeout?: number
-  /** Aborts the connection with an `AbortError` when it fires. */
-  signal?: AbortSignal
+export interface ConnectionInit extends LifecycleInit {
   /** Called once, after the socket has fully closed. */
   onClose?: (conn: Connection) => void
 }
@@ -68,8 +49,13 @@ let internals!: ConnectionInternals
  * - {@link close} is graceful, idempotent and bounded by a timeout.
  *
  * Connections are made by {@link connect} and by a server's `for await` loop.
+ *
+ * The class is cut in three layers, one file each: the lifecycle and close contract
+ * (`connection-lifecycle.ts`), the read side (`connection-reader.ts`), and the write side, here: the
+ * sink, in the four ways docs/ARCHITECTURE.md tables by pipe shape.
  */
 export class Connection
+  extends ConnectionReader
   implements Duplex<AsyncGenerator<Uint8Array>, Source<Chunk>, Promise<void>>, AsyncDisposable
 {
   /**
@@ -91,57 +77,14 @@ export class Connection
    */
   readonly sink: (source: Source<Chunk>) => Promise<void>
 
-  /** The peer's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
-  get remoteAddress(): SocketAddress {
-    // Made on first use: Node.js keeps what the constructor fetched even after the socket is gone.
-    this.remote ??= remoteAddressOf(this.socket, this.path)
-    return this.remote
-  }
-
-  /** Our end's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
-  readonly localAddress: SocketAddress
-
-  private readonly socket: Socket
-  private readonly path: string | undefined
-  private remote: SocketAddress | undefined
-  private readonly signal: AbortSignal | undefined
-  /** The listener on `signal`, when there is one. */
-  private signalListener: (() => void) | undefined
   private readonly onCloseCallback: ((conn: Connection) => void) | undefined
-
-  /** Received chunks not yet pulled by the source's consumer. */
-  private queue: Uint8Array[] = []
-  private queuedBytes = 0
-  /** The peer's FIN arrived. */
-  private readEnded = false
-  /** Nobody will read any more: incoming bytes are dropped. */
-  private discarding = false
-  /** {@link takeBuffered} is moving Node's buffer to the queue ('data' it may emit is that). */
-  private takingBuffered = false
-  private sourceState: 'idle' | 'reading' | 'done' = 'idle'
   private sinkState: 'idle' | 'writing' | 'done' = 'idle'
-  /** The first error; once set, both halves fail with it. */
-  private error: Error | undefined
-  private closing = false
   /** Which way the sink runs, once called (docs/ARCHITECTURE.md): for tests, through internals. */
   private sinkPath: SinkPath | undefined = undefined
   /** `serve()`'s handler settled while the sink was writing: close once it is done (see release()). */
   private closeAfterSink = false
-  /** True once the socket has fully closed. */
-  private hasClosed = false
   /** What the loop sink queued this tick; close() flushes it so those bytes go out before our FIN. */
   private writeBatch: WriteBatch | undefined
-  private closeTimer: NodeJS.Timeout | undefined
-  private closeDeadline = 0
-  /** Opens once the socket has fully closed; made when someone first waits for that. */
-  private closedLatch: Latch | undefined
-  /** The source's pending read, settled by data, the end or an error. */
-  private pendingRead:
-    | {
-        resolve: (result: IteratorResult<readonly Uint8Array[], void>) => void
-        reject: (err: unknown) => void
-      }
-    | undefined
   /** The loop sink's wait for 'drain' or an error; made when it first waits. */
   private writer: Wakeup | undefined
   /**
@@ -152,107 +95,10 @@ export class Connection
 
   /** @internal Use {@link connect} or a server's `for await` loop to get a connection. */
   constructor(socket: Socket, init: ConnectionInit = {}) {
-    this.socket = socket
-    this.path = init.path
-    // Fetched now, while the socket is open (see remoteAddress).
-    void socket.remotePort
-    this.localAddress = localAddressOf(socket, init.path)
-    this.signal = init.signal
+    super(socket, init)
     this.onCloseCallback = init.onClose
-    ;(socket as OwnedSocket)[OWNER] = this
-
-    // Paused before 'data' is listened to, so nothing flows until the source is pulled; Node.js
-    // still reads up to `readableHighWaterMark` into its own buffer, then stops reading
-    // (https://nodejs.org/docs/latest-v20.x/api/stream.html#two-reading-modes).
-    // The listeners are shared by every connection (each finds its own through the socket): no
-    // closures per connection.
-    socket.pause()
-    socket.on('data', Connection.listeners.data)
-    // 'end' is the peer's FIN. The socket must be created with `allowHalfOpen: true`, or Node.js
-    // would end our side too.
-    socket.on('end', Connection.listeners.end)
-    socket.on('error', Connection.listeners.error)
-    // 'close' comes once, after the handle is closed, with or without an error before it.
-    socket.on('close', Connection.listeners.close)
-    socket.on('drain', Connection.listeners.drain)
-    if (init.idleTimeout !== undefined && init.idleTimeout > 0) {
-      // Node.js refreshes this one timer on every read and write: no per-chunk timer of ours.
-      socket.setTimeout(init.idleTimeout, () => {
-        this.abort(new TimeoutError(`Connection with ${this.name} idle for ${init.idleTimeout} ms`))
-      })
-    }
-    if (this.signal !== undefined) {
-      const listener = (): void => this.onSignalAbort()
-      this.signalListener = listener
-      if (this.signal.aborted) queueMicrotask(listener)
-      else this.signal.addEventListener('abort', listener, { once: true })
-    }
-
     this.source = new ConnectionSource(this)
     this.sink = (source) => this.write(source)
-  }
-
-  /**
-   * Bytes received and held in memory but not yet pulled from `source`: it-socket's queue plus
-   * Node.js's readable buffer. Stays below about `SOURCE_HIGH_WATER_MARK` + `SOCKET_HIGH_WATER_MARK` + 64 KiB.
-   */
-  get readableLength(): number {
-    return this.queuedBytes + this.socket.readableLength
-  }
-
-  /** True once the socket has fully closed. */
-  get isClosed(): boolean {
-    return this.hasClosed
-  }
-
-  /**
-   * Closes gracefully, without waiting for the peer: ends our side (after whatever was written is
-   * flushed) and resolves once that FIN is handed to the OS, at once unless the peer has stopped
-   * reading (then at most `timeout`). In the background it keeps reading until the peer ends its
-   * side too, for up to `timeout` ms, then destroys the socket; `closed` resolves when that is done,
-   * and a server's `close()` still waits for it. Bytes that arrive meanwhile and that nobody reads
-   * are dropped. Never rejects; calling it again returns the same wait, and a shorter `timeout`
-   * given later shortens the wait for the peer. A sink still writing stops and rejects with
-   * `SocketClosedError`.
-   */
-  close(options: CloseOptions = {}): Promise<void> {
-    const timeout = validateMs('close()', 'timeout', options.timeout) ?? CLOSE_TIMEOUT
-    if (this.hasClosed || this.socket.destroyed) return Promise.resolve()
-    if (!this.closing) {
-      this.closing = true
-      if (this.sourceState !== 'reading') this.discard()
-      this.writeBatch?.flush()
-      if (!this.socket.writableEnded) this.socket.end()
-      this.wake()
-    }
-    const deadline = Date.now() + timeout
-    if (this.closeTimer === undefined || deadline < this.closeDeadline) {
-      if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
-      this.closeDeadline = deadline
-      this.closeTimer = setTimeout(() => this.socket.destroy(), timeout)
-    }
-    return this.whenEnded()
-  }
-
-  /** Resolves once the socket has fully closed: both sides ended, or it was destroyed. */
-  get closed(): Promise<void> {
-    if (this.isClosed) return Promise.resolve()
-    this.closedLatch ??= new Latch()
-    return this.closedLatch.wait()
-  }
-
-  /** Resolves once our FIN was handed to the OS ('finish'), or the socket has closed. */
-  private whenEnded(): Promise<void> {
-    if (this.socket.writableFinished) return Promise.resolve()
-    const closed = this.closed
-    if (this.isClosed) return closed
-    return new Promise<void>((resolve) => {
-      this.socket.once('finish', resolve)
-      void closed.then(() => {
-        this.socket.off('finish', resolve)
-        resolve()
-      })
-    })
   }
 
   /**
@@ -265,140 +111,6 @@ export class Connection
       this.closeAfterSink = true
     } else void this.close()
     return this.closed
-  }
-
-  /** The peer's address as messages name it. */
-  private get name(): string {
-    return formatAddress(this.remoteAddress)
-  }
-
-  /**
-   * Destroys the socket at once. A pending or later read of `source` and write of `sink` reject with
-   * `err`, or with an `AbortError` naming the peer when no error is given. Does nothing once closed.
-   */
-  abort(err?: Error): void {
-    if (this.hasClosed) return
-    this.error ??= err ?? new AbortError(`Connection with ${this.name} was aborted`)
-    this.queue.length = 0
-    this.queuedBytes = 0
-    this.socket.destroy()
-    this.wake()
-  }
-
-  /** Closes gracefully, as {@link close}: `await using conn = await connect(...)`. */
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close()
-  }
-
-  /**
-   * The source's batches: every chunk queued when the consumer pulls, in one array. Hand-written
-   * rather than an async generator so that arriving data settles the pending read directly: one
-   * promise per read, no generator to resume.
-   */
-  private batches(): BatchGenerator<Uint8Array> {
-    const iterator: BatchGenerator<Uint8Array> = {
-      next: () => this.nextBatch(),
-      return: () => {
-        this.sourceDone()
-        return Promise.resolve(DONE)
-      },
-      throw: (err: unknown) => {
-        this.sourceDone()
-        return Promise.reject(err)
-      },
-      [Symbol.asyncIterator]: () => iterator,
-      [Symbol.asyncDispose]: () => {
-        this.sourceDone()
-        return Promise.resolve()
-      },
-    }
-    return iterator
-  }
-
-  private nextBatch(): Promise<IteratorResult<readonly Uint8Array[], void>> {
-    if (this.sourceState === 'done') return Promise.resolve(DONE)
-    if (this.sourceState === 'idle') {
-      if (this.discarding) {
-        // close() ran before anyone read: what arrived was dropped, so no clean end can be promised.
-        this.sourceState = 'done'
-        return Promise.reject(
-          new SocketClosedError(
-            `Cannot read: connection with ${this.name} was closed before its source was read`,
-          ),
-        )
-      }
-      this.sourceState = 'reading'
-    }
-    if (this.pendingRead !== undefined)
-      return Promise.reject(
-        new ReadInUseError(`Cannot read connection with ${this.name}: another read of its source is pending`),
-      )
-    const settled = this.settledRead()
-    if (settled !== undefined)
-      return 'error' in settled ? Promise.reject(settled.error) : Promise.resolve(settled)
-    if (this.socket.isPaused()) this.socket.resume()
-    return new Promise<IteratorResult<readonly Uint8Array[], void>>((resolve, reject) => {
-      this.pendingRead = { resolve, reject }
-    })
-  }
-
-  /** What a read gets now: the queued chunks, the end, or the error; `undefined` to wait. */
-  private settledRead(): IteratorResult<readonly Uint8Array[], void> | { error: unknown } | undefined {
-    if (this.queue.length > 0) {
-      const chunks = this.queue
-      this.queue = []
-      this.queuedBytes = 0
-      return { done: false, value: chunks }
-    }
-    if (this.error !== undefined) {
-      this.sourceDone()
-      return { error: this.error }
-    }
-    if (this.readEnded) {
-      this.sourceDone()
-      return DONE
-    }
-    if (this.hasClosed) {
-      this.sourceDone()
-      return { error: new SocketClosedError(`Connection with ${this.name} is closed`) }
-    }
-    return undefined
-  }
-
-  /** Settles a pending read once data, the end or an error is there. */
-  private wakeReader(): void {
-    if (this.run?.readsOwnSource === true) {
-      this.pumpDirect()
-      return
-    }
-    const pending = this.pendingRead
-    if (pending === undefined) return
-    // Taken off first: settledRead() may finish the source, which resolves a pending read as done.
-    this.pendingRead = undefined
-    const settled = this.settledRead()
-    if (settled === undefined) this.pendingRead = pending
-    else if ('error' in settled) pending.reject(settled.error)
-    else pending.resolve(settled)
-  }
-
-  /** The source is finished (ended, failed, or left early); when left early, stop reading. */
-  private sourceDone(): void {
-    if (this.sourceState === 'done') return
-    this.sourceState = 'done'
-    const pending = this.pendingRead
-    if (pending !== undefined) {
-      this.pendingRead = undefined
-      pending.resolve(DONE)
-    }
-    if (!this.readEnded) {
-      // Left early: stop reading. Either the sink is still writing (it closes us when done), or
-      // the caller closes us; until then the kernel pushes back on the peer.
-      this.discarding = true
-      this.queue = []
-      this.queuedBytes = 0
-      this.socket.pause()
-      if (this.sinkState === 'done') void this.close()
-    }
   }
 
   private write(source: Source<Chunk>): Promise<void> {
@@ -465,10 +177,7 @@ export class Connection
   private pushBatch(run: SinkRun, chunks: readonly Chunk[]): boolean {
     if (this.run !== run || run.ending) return false
     if (this.error !== undefined || this.hasClosed || this.closing) {
-      this.failRun(
-        run,
-        this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
-      )
+      this.failRun(run, this.error ?? this.closedError())
       return false
     }
     try {
@@ -498,10 +207,7 @@ export class Connection
   /** One batch of received chunks through the direct sink's stages and out. */
   private stepDirect(d: SinkRun, chunks: readonly Uint8Array[]): void {
     if (this.error !== undefined || this.hasClosed || this.closing) {
-      this.failRun(
-        d,
-        this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
-      )
+      this.failRun(d, this.error ?? this.closedError())
       return
     }
     const run = runStages(d.stages, chunks)
@@ -529,10 +235,7 @@ export class Connection
     }
     if (this.error !== undefined || this.closing || this.hasClosed) {
       // close() ended our side before this sink did: it was cut short, as at its next chunk.
-      this.failRun(
-        d,
-        this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
-      )
+      this.failRun(d, this.error ?? this.closedError())
       return
     }
     this.socket.end((err?: Error | null) => {
@@ -616,8 +319,7 @@ export class Connection
   private sinkError(err: unknown): unknown {
     if (this.error !== undefined) return this.error
     if (err instanceof SocketClosedError) return err
-    if (this.hasClosed)
-      return new SocketClosedError(`Cannot write: connection with ${this.name} is closed`, { cause: err })
+    if (this.hasClosed) return this.closedError({ cause: err })
     const error = err instanceof Error ? err : new Error(String(err))
     this.abort(error)
     return error
@@ -651,52 +353,49 @@ export class Connection
   private assertWritable(): void {
     if (this.error !== undefined) throw this.error
     if (this.hasClosed || this.closing) {
-      throw new SocketClosedError(`Cannot write: connection with ${this.name} is closed`)
+      throw this.closedError()
     }
   }
 
-  /** Drops whatever arrives from now on, and keeps reading so the peer's FIN can be seen. */
-  private discard(): void {
-    this.discarding = true
-    this.queue.length = 0
-    this.queuedBytes = 0
-    this.socket.resume()
-  }
-
-  private wake(): void {
+  protected override wake(): void {
     this.wakeReader()
     this.writer?.wake()
     const run = this.run
     if (run?.readsOwnSource === false && run.waitingDrain) {
       // As the loop sink's wait for 'drain' ends on an error or a close.
       if (this.error !== undefined || this.hasClosed || this.closing) {
-        this.failRun(
-          run,
-          this.error ?? new SocketClosedError(`Cannot write: connection with ${this.name} is closed`),
-        )
+        this.failRun(run, this.error ?? this.closedError())
       }
     }
   }
 
-  private onData(chunk: Buffer): void {
-    if (this.discarding || this.takingBuffered) return
+  protected override prepareClose(): void {
+    super.prepareClose()
+    this.writeBatch?.flush()
+  }
+
+  protected override afterClose(): void {
+    this.onCloseCallback?.(this)
+  }
+
+  protected override takeDirectly(chunk: Uint8Array): boolean {
     const d = this.run
-    if (d?.readsOwnSource === true && !d.ending && !d.waitingDrain && this.queue.length === 0) {
-      this.stepDirect(d, [chunk])
-      return
-    }
-    this.queue.push(chunk)
-    this.queuedBytes += chunk.byteLength
-    if (this.queuedBytes >= SOURCE_HIGH_WATER_MARK) this.socket.pause()
-    this.wakeReader()
+    if (d?.readsOwnSource !== true || d.ending || d.waitingDrain) return false
+    this.stepDirect(d, [chunk])
+    return true
   }
 
-  private onEnd(): void {
-    this.readEnded = true
-    this.wake()
+  protected override pumpOwnSource(): boolean {
+    if (this.run?.readsOwnSource !== true) return false
+    this.pumpDirect()
+    return true
   }
 
-  private onDrain(): void {
+  protected override sinkFinished(): boolean {
+    return this.sinkState === 'done'
+  }
+
+  protected override onDrain(): void {
     this.writer?.wake()
     const run = this.run
     if (run?.waitingDrain === true) {
@@ -706,72 +405,12 @@ export class Connection
     }
   }
 
-  private onError(err: Error): void {
-    if (this.error === undefined && !this.discarding) this.takeBuffered()
-    this.error ??= translateError(err, 'connection with', this.name)
-    this.wake()
-  }
-
-  /**
-   * Moves what Node.js still holds in the socket's readable buffer to our queue. A reset destroys
-   * the socket, and Node.js emits no 'data' for what it had buffered (while paused) once destroyed:
-   * without this, bytes that arrived before the reset were lost, where a raw `read()` loop and
-   * Python deliver them first. The source yields them, then throws the error.
-   */
-  private takeBuffered(): void {
-    this.takingBuffered = true
-    try {
-      for (let chunk: Buffer | null = this.socket.read(); chunk !== null; chunk = this.socket.read()) {
-        this.queue.push(chunk)
-        this.queuedBytes += chunk.byteLength
-      }
-    } finally {
-      this.takingBuffered = false
-    }
-  }
-
-  private onSignalAbort(): void {
-    this.abort(
-      new AbortError(`Connection with ${this.name} was aborted by its signal`, {
-        cause: this.signal?.reason,
-      }),
-    )
-  }
-
-  private onSocketClose(): void {
-    this.hasClosed = true
-    this.closedLatch?.open()
-    if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
-    if (this.signalListener !== undefined) this.signal?.removeEventListener('abort', this.signalListener)
-    this.wake()
-    this.onCloseCallback?.(this)
-  }
-
   static {
     internals = {
       batches: (conn) => conn.batches(),
       release: (conn) => conn.release(),
       sinkPath: (conn) => conn.sinkPath,
     }
-  }
-
-  /** The socket's event listeners, shared by every connection; in each, `this` is the socket. */
-  private static readonly listeners = {
-    data(this: OwnedSocket, chunk: Buffer): void {
-      this[OWNER].onData(chunk)
-    },
-    end(this: OwnedSocket): void {
-      this[OWNER].onEnd()
-    },
-    drain(this: OwnedSocket): void {
-      this[OWNER].onDrain()
-    },
-    error(this: OwnedSocket, err: Error): void {
-      this[OWNER].onError(err)
-    },
-    close(this: OwnedSocket): void {
-      this[OWNER].onSocketClose()
-    },
   }
 }
 
@@ -814,14 +453,6 @@ export type SinkPath = 'direct' | 'pushed' | 'batches' | 'items'
 /** @internal See {@link ConnectionInternals}. */
 export function connectionInternals(): ConnectionInternals {
   return internals
-}
-
-/** Where a socket's shared listeners find the connection it belongs to. */
-const OWNER: unique symbol = Symbol('it-socket.connection')
-
-/** A socket that belongs to a {@link Connection}. */
-interface OwnedSocket extends Socket {
-  [OWNER]: Connection
 }
 
 /**
