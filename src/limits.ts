@@ -21,8 +21,9 @@ export const SOURCE_HIGH_WATER_MARK = 64 * 1024
 export const SOCKET_HIGH_WATER_MARK = 64 * 1024
 
 /**
- * Milliseconds `Connection.close()` waits for the peer to end its side after we ended ours, before
- * destroying the socket (5 s). Bounds how long a peer that never closes can hold a closing connection.
+ * Milliseconds a closing connection waits, in the background after `Connection.close()` returned, for
+ * the peer to end its side before destroying the socket (5 s). Bounds how long a peer that never
+ * closes can hold a closing connection.
  */
 export const CLOSE_TIMEOUT = 5_000
 
