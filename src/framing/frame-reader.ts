@@ -115,6 +115,56 @@ export class FrameReader<T> {
     return this.pending
   }
 
+  /** The codec has no decoder: frames come from its `decode` transform, through `nextFrame()` only. */
+  get decoderless(): boolean {
+    return this.decoder === undefined
+  }
+
+  /** The stream ended or failed: `nextFrame()` says which. */
+  get ended(): boolean {
+    return this.eof || this.failure !== undefined
+  }
+
+  /**
+   * One read of the underlying source, for a caller that decodes its result with
+   * {@link decodeBatch} in its own `then`: `request()`'s fast path, which so settles its reply one
+   * promise hop after the bytes arrive instead of through `nextFrame()`'s frames. Call only when
+   * {@link nextBuffered} returned `undefined` and the stream has not ended.
+   */
+  readBatch(): Promise<IteratorResult<readonly (Uint8Array | Uint8ArrayList)[]>> {
+    return this.openBatches().next()
+  }
+
+  /**
+   * Takes a result of {@link readBatch}: the first frame it completes, the end (`decoder.end()`'s
+   * last frame or done), or `undefined` when the frame is still incomplete (then read on with
+   * `nextFrame()`). Throws, and remembers, a codec error as `nextFrame()` does.
+   */
+  decodeBatch(
+    result: IteratorResult<readonly (Uint8Array | Uint8ArrayList)[]>,
+  ): IteratorResult<T> | undefined {
+    const decoder = this.decoder as FrameDecoder<T>
+    try {
+      if (result.done === true) {
+        this.eof = true
+        const last = decoder.end()
+        return last === undefined ? DONE : { done: false, value: last }
+      }
+    } catch (err) {
+      this.failure = { error: err }
+      throw err
+    }
+    this.listBufs = buffersOf(result.value)
+    this.listIndex = 0
+    const frame = this.nextBuffered()
+    return frame === undefined ? undefined : { done: false, value: frame }
+  }
+
+  /** `readBatch()` failed: remembered, as `nextFrame()` remembers a failure. */
+  failed(err: unknown): void {
+    this.failure ??= { error: err }
+  }
+
   /** The next message: from the decoder if it has one, else after reading more. */
   async nextFrame(): Promise<IteratorResult<T>> {
     if (this.failure !== undefined) throw this.failure.error

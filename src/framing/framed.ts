@@ -157,8 +157,8 @@ class FramedDuplex<T> implements Framed<T> {
     this.source = this.messages()
   }
 
-  read(options: AbortOptions = {}): Promise<T | undefined> {
-    const { signal } = options
+  read(options?: AbortOptions): Promise<T | undefined> {
+    const signal = options?.signal
     if (signal?.aborted === true) {
       return Promise.reject(new AbortError('read() was aborted', { cause: signal.reason }))
     }
@@ -171,8 +171,8 @@ class FramedDuplex<T> implements Framed<T> {
     return this.frames.read(signal)
   }
 
-  write(message: T, options: AbortOptions = {}): Promise<void> {
-    const { signal } = options
+  write(message: T, options?: AbortOptions): Promise<void> {
+    const signal = options?.signal
     if (signal?.aborted === true) {
       return Promise.reject(new AbortError('write() was aborted', { cause: signal.reason }))
     }
@@ -182,8 +182,8 @@ class FramedDuplex<T> implements Framed<T> {
     return this.writer.write(message, signal)
   }
 
-  request(message: T, options: AbortOptions = {}): Promise<T> {
-    const { signal } = options
+  request(message: T, options?: AbortOptions): Promise<T> {
+    const signal = options?.signal
     if (signal?.aborted === true) {
       return Promise.reject(
         new AbortError('request() was aborted before it was sent', { cause: signal.reason }),

@@ -91,30 +91,77 @@ export class Requests<T> implements RequestOwner<T> {
     return this.direct ? this.slots.size + 1 : this.slots.size
   }
 
-  /** The fast path of `request()`: queue, then read the reply directly; hand over to `readReplies()` if others came. */
-  private async requestDirect(chunk: Uint8Array | Uint8ArrayList): Promise<T> {
-    let result: IteratorResult<T>
+  /**
+   * The fast path of `request()`: hand the frame over, then read the reply directly; hand over to
+   * `readReplies()` if others came. When the connection takes the frame at once and the reply is
+   * not decoded yet (the usual case), the reply settles the caller one promise hop after its bytes
+   * arrive: the read's own `then` decodes it.
+   */
+  private requestDirect(chunk: Uint8Array | Uint8ArrayList): Promise<T> {
+    const frames = this.frames
+    // Checked before sendNow(): requestQueued() hands the frame over itself.
+    if (frames.decoderless || frames.ended || !this.writer.outbox.sendNow(chunk))
+      return this.requestQueued(chunk)
+    let buffered: T | undefined
     try {
-      const { outbox } = this.writer
-      if (!outbox.sendNow(chunk)) await outbox.enqueue(chunk)
-      result = await this.frames.nextFrame()
+      buffered = frames.nextBuffered()
     } catch (err) {
-      this.direct = false
-      this.failRequests(err)
-      throw err
+      return Promise.reject(this.directFailed(err))
     }
-    if (result.done === true) {
-      const err = this.endedError()
-      this.direct = false
-      this.failRequests(err)
-      throw err
+    if (buffered !== undefined) return Promise.resolve(this.directAnswered({ done: false, value: buffered }))
+    return frames.readBatch().then(this.onDirectBatch, this.onDirectReadFailed)
+  }
+
+  /** `requestDirect()`'s read came back: decode the reply (or read on for the rest of it). */
+  private readonly onDirectBatch = (
+    result: IteratorResult<readonly (Uint8Array | Uint8ArrayList)[]>,
+  ): T | Promise<T> => {
+    let reply: IteratorResult<T> | undefined
+    try {
+      reply = this.frames.decodeBatch(result)
+    } catch (err) {
+      throw this.directFailed(err)
     }
+    if (reply !== undefined) return this.directAnswered(reply)
+    return this.frames.nextFrame().then(this.directAnswered, (err: unknown) => {
+      throw this.directFailed(err)
+    })
+  }
+
+  private readonly onDirectReadFailed = (err: unknown): never => {
+    this.frames.failed(err)
+    throw this.directFailed(err)
+  }
+
+  /** The fast path's reply (or the end): free its slot and let overlapping requests go on. */
+  private readonly directAnswered = (result: IteratorResult<T>): T => {
+    if (result.done === true) throw this.directFailed(this.endedError())
     this.direct = false
     // Requests that overlapped this one: send those its slot lets through, then read their replies.
     if (this.waiting.size > 0) this.sendWaiting()
     if (this.slots.size > 0) void this.readReplies(this.replyEpoch)
     else this.releaseReplies()
     return result.value
+  }
+
+  /** The fast path failed with `err`: every other request fails too. Returns `err` to throw. */
+  private directFailed(err: unknown): unknown {
+    this.direct = false
+    this.failRequests(err)
+    return err
+  }
+
+  /** The fast path when the frame must wait in the write queue (or the codec has no decoder). */
+  private async requestQueued(chunk: Uint8Array | Uint8ArrayList): Promise<T> {
+    let result: IteratorResult<T>
+    try {
+      const { outbox } = this.writer
+      if (!outbox.sendNow(chunk)) await outbox.enqueue(chunk)
+      result = await this.frames.nextFrame()
+    } catch (err) {
+      throw this.directFailed(err)
+    }
+    return this.directAnswered(result)
   }
 
   /** Sends `request` (a slot is free): encodes it, takes a slot, queues it in the outbox. */

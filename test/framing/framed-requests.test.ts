@@ -206,3 +206,40 @@ describe('framed().request() pipelining', () => {
     expect(() => framed(client, lines(), { maxOutstandingRequests: Infinity })).not.toThrow()
   })
 })
+
+describe('framed().request(), one at a time (the fast path)', () => {
+  it('framed().request() gets a reply that arrives in two parts', async () => {
+    const { conn, peer } = await connectTo((p, received) => {
+      // Half the reply now, the rest once the first half was surely read on its own.
+      p.socket.write(`reply:${received[0]?.slice(0, 2)}`)
+      setTimeout(() => p.socket.write(`${received[0]?.slice(2)}\n`), 20)
+    })
+    const f = framed(conn, lines())
+    expect(await f.request('split')).toBe('reply:split')
+    expect(peer.seen).toEqual(['split'])
+  })
+
+  it('framed().request() gets one reply per call, in order, over 1,000 calls awaited one by one', async () => {
+    const { conn } = await connectTo(replyServer)
+    const f = framed(conn, lines())
+    for (let i = 0; i < 1000; i++) {
+      const reply = await f.request(`n${i}`)
+      if (reply !== `reply:n${i}`) expect(reply).toBe(`reply:n${i}`)
+    }
+    expect(await f.request('last')).toBe('reply:last')
+  })
+
+  it('framed().request() rejects with UnexpectedEndError when the peer ends instead of replying, and so do later reads', async () => {
+    const { conn } = await connectTo((p) => p.socket.end())
+    const f = framed(conn, lines())
+    await rejectsWith(f.request('anyone?'), UnexpectedEndError)
+    expect(await f.read()).toBeUndefined()
+  })
+
+  it('framed().request() rejects with the codec error of a bad reply, and later requests with the same', async () => {
+    const { conn } = await connectTo((p) => p.socket.write(Buffer.from([0xff, 0xfe, 0x0a])))
+    const f = framed(conn, lines())
+    const err = await rejectsWith(f.request('hi'), InvalidFrameError)
+    await expect(f.request('again')).rejects.toBe(err)
+  })
+})
