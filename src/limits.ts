@@ -79,3 +79,10 @@ export const MAX_LINE_LENGTH = 64 * 1024
  * more than this many in flight, and the peer never more than this many unanswered.
  */
 export const MAX_OUTSTANDING_REQUESTS = 1_024
+
+/**
+ * The longest duration any timeout option takes, in milliseconds (2^31 − 1, about 24.8 days): the
+ * longest delay a Node.js timer keeps. A longer one fires after 1 ms with a warning, so a timeout
+ * past it would end its operation at once; options and the CLI refuse it instead.
+ */
+export const MAX_TIMER_MS = 2_147_483_647

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util'
+import { MAX_TIMER_MS } from 'it-socket'
 import { parseAddress } from './address.js'
 import type { ConnectCommandOptions } from './connect-command.js'
 import { type Framing, parseFraming } from './framing.js'
@@ -209,12 +210,6 @@ function udpFraming(command: string, spec: string | undefined): Framing {
 function positiveInteger(command: string, name: string, text: string | undefined): number | undefined {
   return integer(command, name, text, Number.MAX_SAFE_INTEGER, 'a positive integer')
 }
-
-/**
- * The longest delay `setTimeout` keeps, in milliseconds (2^31 - 1, about 24.8 days): Node.js turns a
- * longer one into 1 ms, with a warning on stderr, so `--timeout 9999999999` would fire at once.
- */
-export const MAX_TIMER_MS = 2_147_483_647
 
 /** A duration option in milliseconds: 1 to {@link MAX_TIMER_MS}. */
 function milliseconds(command: string, name: string, text: string | undefined): number | undefined {

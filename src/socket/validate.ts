@@ -4,6 +4,7 @@
  */
 
 import { describeValue } from '../describe.js'
+import { MAX_TIMER_MS } from '../limits.js'
 
 /**
  * The options argument itself: an object (`null`, or a port number given alone, is refused with a
@@ -34,12 +35,6 @@ export function validateMs(fn: string, name: string, value: unknown): number | u
   }
   return value
 }
-
-/**
- * The longest delay a Node.js timer keeps (2^31 − 1 ms, about 24.8 days): a longer one fires after
- * 1 ms with a warning, so a duration option past it would end an operation at once.
- */
-export const MAX_TIMER_MS = 2_147_483_647
 
 /** An optional count: a positive integer, or Infinity. */
 export function validateCount(fn: string, name: string, value: unknown): number | undefined {

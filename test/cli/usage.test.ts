@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs'
+import { MAX_TIMER_MS } from 'it-socket'
 import { afterEach, describe, expect, it } from 'vitest'
-import { MAX_TIMER_MS, parseCommand } from '../../src/cli/args.js'
+import { parseCommand } from '../../src/cli/args.js'
 import { quote, UsageError, usageLine } from '../../src/cli/usage-error.js'
 import { cli, killAll, root } from './helpers.js'
 
