@@ -168,32 +168,28 @@ export class FrameReader<T> {
   /** The next message: from the decoder if it has one, else after reading more. */
   async nextFrame(): Promise<IteratorResult<T>> {
     if (this.failure !== undefined) throw this.failure.error
-    try {
-      const decoder = this.decoder
-      if (decoder === undefined) {
+    if (this.decoder === undefined) {
+      try {
         this.fallback ??= this.codec.decode(iterate(this.openInput()))[Symbol.asyncIterator]()
         return await this.fallback.next()
+      } catch (err) {
+        this.failure = { error: err }
+        throw err
       }
-      for (;;) {
-        const frame = decoder.next()
-        if (frame !== undefined) return { done: false, value: frame }
-        if (this.listIndex < this.listBufs.length) {
-          decoder.push(this.listBufs[this.listIndex++] as Uint8Array)
-          continue
-        }
-        if (this.eof) return DONE
-        const result = await this.openBatches().next()
-        if (result.done === true) {
-          this.eof = true
-          const last = decoder.end()
-          return last === undefined ? DONE : { done: false, value: last }
-        }
-        this.listBufs = buffersOf(result.value)
-        this.listIndex = 0
+    }
+    const frame = this.nextBuffered()
+    if (frame !== undefined) return { done: false, value: frame }
+    for (;;) {
+      if (this.eof) return DONE
+      let result: IteratorResult<readonly (Uint8Array | Uint8ArrayList)[]>
+      try {
+        result = await this.readBatch()
+      } catch (err) {
+        this.failed(err)
+        throw err
       }
-    } catch (err) {
-      this.failure = { error: err }
-      throw err
+      const decoded = this.decodeBatch(result)
+      if (decoded !== undefined) return decoded
     }
   }
 

@@ -99,9 +99,8 @@ export class Requests<T> implements RequestOwner<T> {
    */
   private requestDirect(chunk: Uint8Array | Uint8ArrayList): Promise<T> {
     const frames = this.frames
-    // Checked before sendNow(): requestQueued() hands the frame over itself.
-    if (frames.decoderless || frames.ended || !this.writer.outbox.sendNow(chunk))
-      return this.requestQueued(chunk)
+    const sent = this.writer.outbox.sendNow(chunk)
+    if (!sent || frames.decoderless || frames.ended) return this.requestQueued(sent ? undefined : chunk)
     let buffered: T | undefined
     try {
       buffered = frames.nextBuffered()
@@ -151,12 +150,14 @@ export class Requests<T> implements RequestOwner<T> {
     return err
   }
 
-  /** The fast path when the frame must wait in the write queue (or the codec has no decoder). */
-  private async requestQueued(chunk: Uint8Array | Uint8ArrayList): Promise<T> {
+  /**
+   * The fast path when the frame must wait in the write queue (`unsent`), or the reply cannot be
+   * decoded in the read's own `then` (a codec without a decoder, a stream that ended).
+   */
+  private async requestQueued(unsent: Uint8Array | Uint8ArrayList | undefined): Promise<T> {
     let result: IteratorResult<T>
     try {
-      const { outbox } = this.writer
-      if (!outbox.sendNow(chunk)) await outbox.enqueue(chunk)
+      if (unsent !== undefined) await this.writer.outbox.enqueue(unsent)
       result = await this.frames.nextFrame()
     } catch (err) {
       throw this.directFailed(err)

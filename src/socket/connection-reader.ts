@@ -153,8 +153,7 @@ export abstract class ConnectionReader extends ConnectionLifecycle {
       // Left early: stop reading. Either the sink is still writing (it closes us when done), or
       // the caller closes us; until then the kernel pushes back on the peer.
       this.discarding = true
-      this.queue = []
-      this.queuedBytes = 0
+      this.dropReceived()
       this.socket.pause()
       if (this.sinkFinished()) void this.close()
     }
@@ -163,8 +162,7 @@ export abstract class ConnectionReader extends ConnectionLifecycle {
   /** Drops whatever arrives from now on, and keeps reading so the peer's FIN can be seen. */
   protected discard(): void {
     this.discarding = true
-    this.queue.length = 0
-    this.queuedBytes = 0
+    this.dropReceived()
     this.socket.resume()
   }
 
@@ -172,6 +170,7 @@ export abstract class ConnectionReader extends ConnectionLifecycle {
     if (this.sourceState !== 'reading') this.discard()
   }
 
+  /** Drops what was received and not read (the queue is ours: what a read took was swapped out). */
   protected override dropReceived(): void {
     this.queue.length = 0
     this.queuedBytes = 0

@@ -41,11 +41,7 @@ export class WriteBatch {
    * trip saves a `process.nextTick` hop).
    */
   writeAll(chunks: readonly unknown[]): void {
-    for (const chunk of chunks) {
-      if (chunk instanceof Uint8Array) this.append(chunk)
-      else if (isUint8ArrayList(chunk)) for (const buf of chunk) this.append(buf)
-      else throw this.notAChunk(chunk)
-    }
+    for (const chunk of chunks) this.appendChunk(chunk)
     this.flush()
   }
 
@@ -55,17 +51,24 @@ export class WriteBatch {
    * of at most `MAX_RUN` bytes, rather than one write per batch.
    */
   addAll(chunks: readonly unknown[]): void {
-    for (const chunk of chunks) this.addChunk(chunk)
+    this.schedule()
+    for (const chunk of chunks) this.appendChunk(chunk)
+  }
+
+  /** Queues a sink's chunk for this tick's write; it must not be modified until then. */
+  addChunk(chunk: unknown): void {
+    this.schedule()
+    this.appendChunk(chunk)
   }
 
   /**
-   * Queues a sink's chunk: a `Uint8Array`, or a `Uint8ArrayList` buffer by buffer. Anything else
+   * Appends a sink's chunk: a `Uint8Array`, or a `Uint8ArrayList` buffer by buffer. Anything else
    * throws a `TypeError` naming its type: a string or a `Uint16Array` would otherwise be written as
    * nothing, or as some of its bytes, and the sink would still resolve.
    */
-  addChunk(chunk: unknown): void {
-    if (chunk instanceof Uint8Array) this.add(chunk)
-    else if (isUint8ArrayList(chunk)) for (const buf of chunk) this.add(buf)
+  private appendChunk(chunk: unknown): void {
+    if (chunk instanceof Uint8Array) this.append(chunk)
+    else if (isUint8ArrayList(chunk)) for (const buf of chunk) this.append(buf)
     else throw this.notAChunk(chunk)
   }
 
@@ -77,14 +80,12 @@ export class WriteBatch {
     )
   }
 
-  /** Queues `chunk` for this tick's write; it must not be modified until then. */
-  add(chunk: Uint8Array): void {
-    if (chunk.byteLength === 0) return
+  /** Flushes at the end of this tick, once, whatever is queued by then. */
+  private schedule(): void {
     if (!this.scheduled) {
       this.scheduled = true
       process.nextTick(flushBatch, this)
     }
-    this.append(chunk)
   }
 
   /**
