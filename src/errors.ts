@@ -169,3 +169,20 @@ export class UnexpectedEndError extends ItSocketError {
     super(message, UnexpectedEndError.code, options)
   }
 }
+
+/**
+ * Thrown when a TLS handshake or a TLS connection failed: the peer's certificate did not verify, it
+ * names another host, it expired, a client certificate was missing or refused, no ALPN protocol was
+ * shared, the peer sent something that is not TLS, or an alert arrived later. `reason` is OpenSSL's
+ * or Node.js's code (`DEPTH_ZERO_SELF_SIGNED_CERT`, `CERT_HAS_EXPIRED`,
+ * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`, …).
+ */
+export class TlsError extends ItSocketError {
+  static readonly code = 'ERR_TLS'
+  /** OpenSSL's or Node.js's code for what failed, e.g. `CERT_HAS_EXPIRED`. */
+  readonly reason: string
+  constructor(message = 'TLS failed', reason = 'UNKNOWN', options?: ItSocketErrorOptions) {
+    super(message, TlsError.code, options)
+    this.reason = reason
+  }
+}

@@ -29,6 +29,7 @@ export {
   SocketClosedError,
   SocketError,
   TimeoutError,
+  TlsError,
   UnexpectedEndError,
   UnwrappedError,
 } from './errors.js'
@@ -76,6 +77,7 @@ export {
   MAX_PENDING_CONNECTIONS,
   MAX_TIMER_MS,
   SERVER_CLOSE_TIMEOUT,
+  TLS_HANDSHAKE_TIMEOUT,
   SOCKET_HIGH_WATER_MARK,
   SOURCE_HIGH_WATER_MARK,
   UDP_QUEUE_SIZE,
@@ -108,3 +110,14 @@ export {
   type UdpType,
   udp,
 } from './socket/udp.js'
+export type { TlsInfo } from './tls/tls-info.js'
+export type {
+  Pem,
+  StartTlsClientOptions,
+  StartTlsOptions,
+  StartTlsServerOptions,
+  TlsCertificate,
+  TlsConnectOptions,
+  TlsListenOptions,
+  TlsVersion,
+} from './tls/tls-options.js'

@@ -28,6 +28,13 @@ export const SOCKET_HIGH_WATER_MARK = 64 * 1024
 export const CLOSE_TIMEOUT = 5_000
 
 /**
+ * Milliseconds a TLS client has to complete its handshake with a server (10 s), before it is closed
+ * and reported as `TimeoutError`: a client that connects and stays silent holds a `maxPending` slot
+ * at most this long. `listen({ tls: { handshakeTimeout } })` changes it.
+ */
+export const TLS_HANDSHAKE_TIMEOUT = 10_000
+
+/**
  * Milliseconds `Server.close()` lets open connections finish before aborting them (5 s).
  */
 export const SERVER_CLOSE_TIMEOUT = 5_000

@@ -14,6 +14,7 @@ import {
   validatePort,
   validateSignal,
 } from '../socket/validate.js'
+import { type TlsListenOptions, validateServerTls } from '../tls/tls-options.js'
 import { type ErrorReporter, reportToStderr, Server, serverInternals } from './server.js'
 
 /** Options of {@link listen}. Give `port` (and optionally `host`) for TCP, or `path` for a Unix socket. */
@@ -68,10 +69,19 @@ export interface ListenOptions {
   signal?: AbortSignal
   /**
    * Reports errors of connections served by `serve()` (and of the listening socket, e.g. too many
-   * open files), with the connection when there is one.
+   * open files), with the connection when there is one; failed TLS handshakes (`TlsError`,
+   * `TimeoutError`) come without one.
    * @default a line on stderr naming the peer
    */
   onError?: ErrorReporter
+  /**
+   * Serve TLS: the certificate and key, and optionally client certificates (`requestCert`, `ca`),
+   * ALPN, certificates by server name (`sni`) and `handshakeTimeout` (see {@link TlsListenOptions}).
+   * A connection is handed out only once its handshake succeeded; one still in its handshake counts
+   * against `maxPending`; a failed or timed-out handshake is reported to `onError` and never reaches
+   * the handler. TCP only (over a Unix socket, `startTls()` each connection). @default plain TCP
+   */
+  tls?: TlsListenOptions
 }
 
 /**
@@ -111,6 +121,12 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     throw new TypeError(`${fn}: onError must be a function, got ${describeValue(options.onError)}`)
   }
   const signal = validateSignal(fn, options.signal)
+  const tls = options.tls === undefined ? undefined : validateServerTls(fn, options.tls)
+  if (tls !== undefined && path !== undefined) {
+    throw new TypeError(
+      `${fn}: tls needs a TCP port: over a Unix socket, upgrade each connection with startTls(conn, { isServer: true, … })`,
+    )
+  }
   if (signal?.aborted) throw new AbortError(`${fn} was aborted before it started`, { cause: signal.reason })
 
   const server = new Server({
@@ -118,17 +134,18 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     maxPending,
     onError: options.onError ?? reportToStderr,
     signal,
+    connection: {
+      ...(idleTimeout === undefined ? {} : { idleTimeout }),
+      ...(path === undefined ? {} : { path }),
+    },
+    tls,
   })
-  const { onConnection, onConnectionClose, report } = serverInternals().hooks(server)
+  const { onConnection, report } = serverInternals().hooks(server)
   const listener = await bind({
     ...(path === undefined ? { host, port } : { path }),
     backlog,
     noDelay,
     keepAlive,
-    connection: {
-      onClose: onConnectionClose,
-      ...(idleTimeout === undefined ? {} : { idleTimeout }),
-    },
     onConnection,
     onError: report,
   })

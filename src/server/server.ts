@@ -1,9 +1,13 @@
+import type { Socket } from 'node:net'
+import type { TLSSocket } from 'node:tls'
 import { AbortError, ServerBusyError, SocketClosedError } from '../errors.js'
 import { SERVER_CLOSE_TIMEOUT } from '../limits.js'
-import { formatAddress, type SocketAddress } from '../socket/address.js'
+import { formatAddress, remoteAddressOf, type SocketAddress } from '../socket/address.js'
 import type { Listener } from '../socket/bind.js'
-import { type Connection, connectionInternals } from '../socket/connection.js'
+import { Connection, type ConnectionInit, connectionInternals } from '../socket/connection.js'
 import { validateMs } from '../socket/validate.js'
+import { TlsAcceptor } from '../tls/tls-acceptor.js'
+import type { ServerTls } from '../tls/tls-options.js'
 
 /** Reports an error of one connection (or of the listening socket, with no connection). */
 export type ErrorReporter = (err: Error, conn?: Connection) => void
@@ -35,6 +39,10 @@ export interface ServerSettings {
   maxPending: number
   onError: ErrorReporter
   signal: AbortSignal | undefined
+  /** Given to every accepted connection. */
+  connection: Omit<ConnectionInit, 'onClose'>
+  /** Serve TLS: each accepted socket shakes hands before it becomes a connection. */
+  tls: ServerTls | undefined
 }
 
 /** The default reporter: one line on stderr naming the peer. */
@@ -71,10 +79,19 @@ export class Server<A extends SocketAddress = SocketAddress>
   private closing = false
   private closePromise: Promise<void> | undefined
   private onDrained: (() => void) | undefined
+  /** Runs the TLS handshakes, on a TLS server. */
+  private readonly acceptor: TlsAcceptor | undefined
 
   /** @internal Use `listen()`. */
   constructor(settings: ServerSettings) {
     this.settings = settings
+    this.acceptor =
+      settings.tls === undefined
+        ? undefined
+        : new TlsAcceptor(settings.tls, {
+            onSecure: (socket: TLSSocket) => this.admit(socket),
+            onFailure: (err: Error) => this.report(err),
+          })
   }
 
   /** Called by `listen()` once bound (see {@link serverInternals}). */
@@ -96,9 +113,9 @@ export class Server<A extends SocketAddress = SocketAddress>
     return this.activeConnections.size
   }
 
-  /** Connections accepted and waiting to be handed out. */
+  /** Connections accepted and waiting to be handed out, TLS handshakes in progress included. */
   get pending(): number {
-    return this.pendingConnections.size
+    return this.pendingConnections.size + (this.acceptor?.size ?? 0)
   }
 
   /**
@@ -153,23 +170,36 @@ export class Server<A extends SocketAddress = SocketAddress>
     return this.close()
   }
 
-  /** Called by the listener with each accepted connection. */
-  private readonly onConnection = (conn: Connection): void => {
+  /** Called by the listener with each accepted socket. */
+  private readonly onConnection = (socket: Socket): void => {
     if (this.closing) {
-      conn.abort()
+      socket.destroy()
       return
     }
-    if (this.pendingConnections.size >= this.settings.maxPending) {
-      conn.abort()
+    const pending = this.pending
+    if (pending >= this.settings.maxPending) {
+      const peer = formatAddress(remoteAddressOf(socket, this.settings.connection.path))
+      socket.destroy()
       this.report(
         new ServerBusyError(
-          `Server at ${this.describe()} is busy: ${this.pendingConnections.size} connections already wait for a slot (maxPending ${this.settings.maxPending}); closed connection from ${formatAddress(conn.remoteAddress)}`,
+          `Server at ${this.describe()} is busy: ${pending} connections already wait for a slot (maxPending ${this.settings.maxPending}); closed connection from ${peer}`,
         ),
-        conn,
       )
       return
     }
-    this.pendingConnections.add(conn)
+    if (this.acceptor === undefined) this.admit(socket)
+    else this.acceptor.accept(socket, formatAddress(remoteAddressOf(socket, this.settings.connection.path)))
+  }
+
+  /** Makes a connection of an accepted socket (after its handshake, on TLS) and queues it to hand out. */
+  private admit(socket: Socket): void {
+    if (this.closing) {
+      socket.destroy()
+      return
+    }
+    this.pendingConnections.add(
+      new Connection(socket, { ...this.settings.connection, onClose: this.onConnectionClose }),
+    )
     this.wakeOne()
   }
 
@@ -229,7 +259,6 @@ export class Server<A extends SocketAddress = SocketAddress>
       attach: (server, listener) => server.attach(listener),
       hooks: (server) => ({
         onConnection: server.onConnection,
-        onConnectionClose: server.onConnectionClose,
         report: server.report,
       }),
     }
@@ -239,6 +268,7 @@ export class Server<A extends SocketAddress = SocketAddress>
     this.closing = true
     this.settings.signal?.removeEventListener('abort', this.onSignalAbort)
     const stopped = this.listener?.close() ?? Promise.resolve()
+    this.acceptor?.stop()
     for (const wake of this.waiters.splice(0)) wake()
     const where = this.describe()
     for (const conn of this.pendingConnections) {
@@ -271,8 +301,7 @@ export interface ServerInternals {
   attach(server: Server, listener: Listener): void
   /** The callbacks the listener and its connections call. */
   hooks(server: Server): {
-    onConnection: (conn: Connection) => void
-    onConnectionClose: (conn: Connection) => void
+    onConnection: (socket: Socket) => void
     report: (err: Error, conn?: Connection) => void
   }
 }

@@ -2,7 +2,6 @@ import { lstat, unlink } from 'node:fs/promises'
 import { createServer, type Server as NetServer, connect as netConnect, type Socket } from 'node:net'
 import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatAddress, formatHostPort, fromNodeAddress, type SocketAddress } from './address.js'
-import { Connection, type ConnectionInit } from './connection.js'
 import { errorCode, translateError } from './translate-error.js'
 import { waitFor } from './wait-for.js'
 
@@ -15,10 +14,8 @@ export interface BindOptions {
   noDelay: boolean
   keepAlive: boolean | number
   ipv6Only?: boolean
-  /** Given to every accepted connection. */
-  connection: Omit<ConnectionInit, 'path'>
-  /** Called with each accepted connection, paused: it reads nothing until its source is pulled. */
-  onConnection: (conn: Connection) => void
+  /** Called with each accepted socket, paused: it reads nothing until its source is pulled. */
+  onConnection: (socket: Socket) => void
   /** Called with errors of the listening socket after it is bound (e.g. EMFILE on accept). */
   onError: (err: Error) => void
 }
@@ -66,8 +63,7 @@ export async function bind(options: BindOptions): Promise<Listener> {
     }
   }
   const address = fromNodeAddress(server.address(), options.path)
-  const init = { ...options.connection, ...(options.path === undefined ? {} : { path: options.path }) }
-  server.on('connection', (socket: Socket) => options.onConnection(new Connection(socket, init)))
+  server.on('connection', options.onConnection)
   // After listening, 'error' means accept() failed (EMFILE, ENFILE…); libuv keeps the listening
   // socket and retries, so the server carries on: report, never crash.
   server.on('error', (err: Error) =>

@@ -1,9 +1,12 @@
-import { type NetConnectOpts, connect as netConnect } from 'node:net'
+import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net'
+import { connect as tlsConnect } from 'node:tls'
 import { describeValue } from '../describe.js'
 import { TimeoutError } from '../errors.js'
 import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
 import { formatHostPort } from './address.js'
 import { Connection } from './connection.js'
+import { tlsError } from '../tls/tls-error.js'
+import { type TlsConnectOptions, validateClientTls } from '../tls/tls-options.js'
 import { abortedError, translateError } from './translate-error.js'
 import {
   validateBoolean,
@@ -75,6 +78,13 @@ export interface CommonConnectOptions {
    * Aborts the attempt (rejecting with `AbortError`) and, once connected, the connection.
    */
   signal?: AbortSignal
+  /**
+   * Speak TLS: `true` verifies the server against Node.js's root CAs and `host`; an object gives the
+   * CAs, a client certificate, ALPN and more (see {@link TlsConnectOptions}). `connect()` then
+   * resolves once the handshake is done and the server verified, and `conn.tls` says what was
+   * negotiated. `timeout` covers the handshake too. @default plain TCP
+   */
+  tls?: boolean | TlsConnectOptions
 }
 
 /** Options of {@link connect}: `{ host, port }` for TCP or `{ path }` for a Unix socket. */
@@ -101,16 +111,33 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const idleTimeout = validateMs(fn, 'idleTimeout', options.idleTimeout)
   const signal = validateSignal(fn, options.signal)
   const { where, netOptions } = targetOf(fn, options)
+  const tls =
+    options.tls === undefined || options.tls === false
+      ? undefined
+      : validateClientTls(
+          fn,
+          options.tls,
+          options.path === undefined ? (options.host ?? 'localhost') : undefined,
+        )
   if (signal?.aborted) throw abortedError('connect to', where, signal.reason)
 
   // From here on the socket exists: every way out that does not hand it to a Connection destroys it.
-  const socket = netConnect(withHighWaterMark(netOptions))
+  const socket: Socket =
+    tls === undefined
+      ? netConnect(withHighWaterMark(netOptions))
+      : tlsConnect(withHighWaterMark({ ...netOptions, ...tls.options }))
+  let connected = false
+  if (tls !== undefined) socket.once('connect', () => (connected = true))
   try {
     await waitFor(socket, {
-      event: 'connect',
+      // A TLS socket reports 'connect' before its handshake, 'secureConnect' once it is done and the
+      // server's certificate verified.
+      event: tls === undefined ? 'connect' : 'secureConnect',
       // With several addresses to try (localhost → ::1, 127.0.0.1), Node.js reports an AggregateError
-      // whose own code is that of the first failure; translateError keeps it as the cause.
-      onError: (err) => translateError(err, 'connect to', where),
+      // whose own code is that of the first failure; translateError keeps it as the cause. Past the
+      // TCP connect, any failure is the handshake's.
+      onError: (err) =>
+        connected ? tlsError(err, where, 'handshake') : translateError(err, 'connect to', where),
       timeout,
       onTimeout: () => new TimeoutError(`Connect to ${where} timed out after ${timeout} ms`),
       signal,
@@ -162,6 +189,6 @@ function targetOf(fn: string, options: ConnectOptions): { where: string; netOpti
  * Adds `highWaterMark` (both directions), which Node.js 20 honours for sockets (it reaches the
  * Duplex constructor) though @types/node's `NetConnectOpts` does not declare it.
  */
-function withHighWaterMark(options: NetConnectOpts): NetConnectOpts {
+function withHighWaterMark<T extends object>(options: T): T {
   return Object.assign(options, { highWaterMark: SOCKET_HIGH_WATER_MARK })
 }

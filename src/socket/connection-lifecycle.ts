@@ -7,9 +7,11 @@
  * @module
  */
 import type { Socket } from 'node:net'
+import { TLSSocket } from 'node:tls'
 import { AbortError, type ItSocketErrorOptions, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT } from '../limits.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
+import { SocketTlsInfo, type TlsInfo } from '../tls/tls-info.js'
 import { translateError } from './translate-error.js'
 import { validateMs } from './validate.js'
 import { Latch } from './wakeup.js'
@@ -57,9 +59,21 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   /** Our end's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
   readonly localAddress: SocketAddress
 
+  /**
+   * What TLS negotiated (version, cipher, ALPN protocol, the peer's certificate…), or `undefined` on
+   * a plain connection.
+   */
+  get tls(): TlsInfo | undefined {
+    if (this.tlsInfo === undefined && this.socket instanceof TLSSocket) {
+      this.tlsInfo = new SocketTlsInfo(this.socket)
+    }
+    return this.tlsInfo
+  }
+
   protected readonly socket: Socket
   private readonly path: string | undefined
   private remote: SocketAddress | undefined
+  private tlsInfo: TlsInfo | undefined
   private readonly signal: AbortSignal | undefined
   /** The listener on `signal`, when there is one. */
   private signalListener: (() => void) | undefined

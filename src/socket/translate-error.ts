@@ -9,6 +9,7 @@ import {
   SocketError,
   TimeoutError,
 } from '../errors.js'
+import { isTlsFailure, tlsError } from '../tls/tls-error.js'
 
 /**
  * What was being done when a Node.js socket error happened, for the message: `connect to`,
@@ -74,6 +75,9 @@ export function translateError(
   datagram = 'datagram',
 ): ItSocketError {
   if (err instanceof ItSocketError) return err
+  // A TLS alert or protocol error on an established connection (e.g. the server refusing our
+  // certificate after a TLS 1.3 handshake completed on our side).
+  if (isTlsFailure(err)) return tlsError(err, where, operation === 'connect to' ? 'handshake' : 'connection')
   const code = errorCode(err)
   const options = { cause: err }
   const tcp = transport === 'tcp'
