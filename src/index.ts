@@ -77,9 +77,9 @@ export {
   MAX_PENDING_CONNECTIONS,
   MAX_TIMER_MS,
   SERVER_CLOSE_TIMEOUT,
-  TLS_HANDSHAKE_TIMEOUT,
   SOCKET_HIGH_WATER_MARK,
   SOURCE_HIGH_WATER_MARK,
+  TLS_HANDSHAKE_TIMEOUT,
   UDP_QUEUE_SIZE,
 } from './limits.js'
 export { type PipeSink, type PipeSource, type PipeTransform, pipe } from './pipe.js'

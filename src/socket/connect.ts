@@ -3,10 +3,10 @@ import { connect as tlsConnect } from 'node:tls'
 import { describeValue } from '../describe.js'
 import { TimeoutError } from '../errors.js'
 import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
-import { formatHostPort } from './address.js'
-import { Connection } from './connection.js'
 import { tlsError } from '../tls/tls-error.js'
 import { type TlsConnectOptions, validateClientTls } from '../tls/tls-options.js'
+import { formatHostPort } from './address.js'
+import { Connection } from './connection.js'
 import { abortedError, translateError } from './translate-error.js'
 import {
   validateBoolean,

@@ -9,7 +9,7 @@
  * @module
  */
 import type { Socket } from 'node:net'
-import { Server as TlsServer, type TLSSocket } from 'node:tls'
+import { type TLSSocket, Server as TlsServer } from 'node:tls'
 import { TimeoutError, TlsError } from '../errors.js'
 import { MAX_TIMER_MS } from '../limits.js'
 import { tlsError } from './tls-error.js'
