@@ -110,6 +110,7 @@ export {
   type UdpType,
   udp,
 } from './socket/udp.js'
+export { startTls } from './tls/start-tls.js'
 export type { TlsInfo } from './tls/tls-info.js'
 export type {
   Pem,

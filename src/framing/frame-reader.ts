@@ -23,6 +23,14 @@ const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined }
  * Decodes the underlying source, for one reader at a time: `source`, `read()` or the replies to
  * `request()`s take its messages in order, and every message goes to exactly one of them.
  */
+/** What {@link FrameReader.unwrap} returns. */
+export interface Unwrapped {
+  /** The bytes read but not decoded, then the rest of the underlying source. */
+  source: AsyncGenerator<Uint8Array>
+  /** Takes the bytes read but not decoded that `source` has not yielded yet (for `startTls()`). */
+  takeReplay(): Uint8Array[]
+}
+
 export class FrameReader<T> {
   /** Who reads now: set by the reader while it waits for a message; the caller checks it first. */
   reader: Reader = IDLE
@@ -197,15 +205,21 @@ export class FrameReader<T> {
    * Stops decoding (the caller checked {@link replayable} and that nobody reads) and returns the
    * bytes read but not decoded, then the rest of the underlying source.
    */
-  unwrap(): AsyncGenerator<Uint8Array> {
+  unwrap(): Unwrapped {
     const replay = this.decoder?.take() ?? []
     for (let i = this.listIndex; i < this.listBufs.length; i++) replay.push(this.listBufs[i] as Uint8Array)
     this.listBufs = []
-    return this.replayThenRest(replay, this.eof)
+    return {
+      source: this.replayThenRest(replay, this.eof),
+      takeReplay: () => replay.splice(0).filter((bytes) => bytes.length > 0),
+    }
   }
 
-  private async *replayThenRest(replay: readonly Uint8Array[], eof: boolean): AsyncGenerator<Uint8Array> {
-    for (const bytes of replay) if (bytes.length > 0) yield bytes
+  /** Yields `replay` (taking each item off it as it goes), then the rest of the source. */
+  private async *replayThenRest(replay: Uint8Array[], eof: boolean): AsyncGenerator<Uint8Array> {
+    for (let bytes = replay.shift(); bytes !== undefined; bytes = replay.shift()) {
+      if (bytes.length > 0) yield bytes
+    }
     if (eof) return
     const input = this.openInput()
     for (;;) {

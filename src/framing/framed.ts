@@ -138,6 +138,24 @@ export function framed<T>(duplex: ByteDuplex, codec: Codec<T>, options: FramedOp
   return new FramedDuplex(duplex, codec, maxOutstandingRequests)
 }
 
+/** @internal Where an unwrapped duplex came from: see {@link unwrapOrigin}. */
+export interface UnwrapOrigin {
+  /** The byte duplex `framed()` wrapped (a connection, or an earlier unwrapped duplex). */
+  readonly duplex: ByteDuplex
+  /** Takes the bytes read but not decoded that the unwrapped `source` has not yielded yet. */
+  takeReplay(): Uint8Array[]
+}
+
+const origins = new WeakMap<UnwrappedDuplex, UnwrapOrigin>()
+
+/**
+ * @internal For `startTls()` given what `unwrap()` returned: the duplex underneath, and the bytes
+ * read past the upgrade point that must reach the handshake. `undefined` for anything else.
+ */
+export function unwrapOrigin(duplex: object): UnwrapOrigin | undefined {
+  return origins.get(duplex as UnwrappedDuplex)
+}
+
 /**
  * What `framed()` returns: checks each call against the stream's state, then hands it on. `read()`,
  * `write()`, `request()` and `sink` are not async functions: each returns the promise of the part it
@@ -150,7 +168,11 @@ class FramedDuplex<T> implements Framed<T> {
   private readonly requests: Requests<T>
   private unwrapped = false
 
-  constructor(duplex: ByteDuplex, codec: Codec<T>, maxOutstanding: number) {
+  constructor(
+    private readonly duplex: ByteDuplex,
+    codec: Codec<T>,
+    maxOutstanding: number,
+  ) {
     this.frames = new FrameReader(duplex.source, codec)
     this.writer = new FrameWriter(duplex, codec)
     this.requests = new Requests(this.frames, this.writer, codec, maxOutstanding)
@@ -231,7 +253,10 @@ class FramedDuplex<T> implements Framed<T> {
       throw new TypeError('Cannot unwrap after reading with a codec that has no createDecoder()')
     }
     this.unwrapped = true
-    return { source: this.frames.unwrap(), sink: this.writer.unwrap() }
+    const { source, takeReplay } = this.frames.unwrap()
+    const unwrapped: UnwrappedDuplex = { source, sink: this.writer.unwrap() }
+    origins.set(unwrapped, { duplex: this.duplex, takeReplay })
+    return unwrapped
   }
 
   /** Who is reading, for `ReadInUseError` messages. */

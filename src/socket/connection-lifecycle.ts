@@ -87,9 +87,18 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   private closeDeadline = 0
   /** Opens once the socket has fully closed; made when someone first waits for that. */
   private closedLatch: Latch | undefined
+  /** What the connection was made with: a connection `startTls()` makes over this socket inherits it. */
+  protected readonly init: LifecycleInit
+  /**
+   * `startTls()` took the socket: its events are no longer ours (but 'close', for `closed`), and
+   * `close()`/`abort()` act on `successor`, the TLS connection, once there is one.
+   */
+  protected upgraded = false
+  private successor: ConnectionLifecycle | undefined
 
   constructor(socket: Socket, init: LifecycleInit) {
     this.socket = socket
+    this.init = init
     this.path = init.path
     // Fetched now, while the socket is open (see remoteAddress).
     void socket.remotePort
@@ -142,6 +151,11 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
    */
   close(options: CloseOptions = {}): Promise<void> {
     const timeout = validateMs('close()', 'timeout', options.timeout) ?? CLOSE_TIMEOUT
+    if (this.upgraded) {
+      if (this.successor !== undefined) return this.successor.close(options)
+      this.socket.destroy() // closed during the TLS handshake
+      return this.closed
+    }
     if (this.hasClosed || this.socket.destroyed) return Promise.resolve()
     if (!this.closing) {
       this.closing = true
@@ -190,6 +204,11 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
    */
   abort(err?: Error): void {
     if (this.hasClosed) return
+    if (this.upgraded) {
+      if (this.successor !== undefined) this.successor.abort(err)
+      else this.socket.destroy(err)
+      return
+    }
     this.error ??= err ?? new AbortError(`Connection with ${this.name} was aborted`)
     this.dropReceived()
     this.socket.destroy()
@@ -226,7 +245,29 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   /** Node's write buffer drained. */
   protected abstract onDrain(): void
 
+  /**
+   * Hands the socket over to `startTls()`: stops listening to its data, its end and its drain, and
+   * stops the idle timer (the TLS connection has its own). 'close' stays ours, so that `closed`, and
+   * a server's count of its connections, follow the socket to its end.
+   */
+  protected releaseSocket(): Socket {
+    this.upgraded = true
+    const socket = this.socket
+    socket.off('data', ConnectionLifecycle.listeners.data)
+    socket.off('end', ConnectionLifecycle.listeners.end)
+    socket.off('drain', ConnectionLifecycle.listeners.drain)
+    if (this.init.idleTimeout !== undefined && this.init.idleTimeout > 0) socket.setTimeout(0)
+    return socket
+  }
+
+  /** The TLS connection `startTls()` made over this socket: `close()` and `abort()` go to it. */
+  protected setSuccessor(successor: ConnectionLifecycle): void {
+    this.successor = successor
+  }
+
   private onError(err: Error): void {
+    // The TLS socket that took this one over reports its errors on its own connection.
+    if (this.upgraded) return
     if (this.error === undefined) this.beforeError()
     this.error ??= translateError(err, 'connection with', this.name)
     this.wake()

@@ -78,6 +78,7 @@ export abstract class ConnectionReader extends ConnectionLifecycle {
   }
 
   private nextBatch(): Promise<IteratorResult<readonly Uint8Array[], void>> {
+    if (this.upgraded) return Promise.reject(this.upgradedError('read'))
     if (this.sourceState === 'done') return Promise.resolve(DONE)
     if (this.sourceState === 'idle') {
       if (this.discarding) {
@@ -157,6 +158,31 @@ export abstract class ConnectionReader extends ConnectionLifecycle {
       this.socket.pause()
       if (this.sinkFinished()) void this.close()
     }
+  }
+
+  /**
+   * For `startTls()`: the bytes received and not read (they belong to the TLS handshake), after
+   * checking that no read is waiting. The source is finished: reading it again throws.
+   */
+  protected takeForUpgrade(): Uint8Array[] {
+    if (this.pendingRead !== undefined) {
+      throw new ReadInUseError(
+        `Cannot start TLS on connection with ${this.name}: a read of its source is pending`,
+      )
+    }
+    const chunks = this.queue
+    this.queue = []
+    this.queuedBytes = 0
+    this.sourceState = 'done'
+    this.discarding = false
+    return chunks
+  }
+
+  /** The error of using this connection after `startTls()` took it over. */
+  protected upgradedError(what: 'read' | 'write'): SocketClosedError {
+    return new SocketClosedError(
+      `Cannot ${what}: connection with ${this.name} was upgraded to TLS; use the connection startTls() returned`,
+    )
   }
 
   /** Drops whatever arrives from now on, and keeps reading so the peer's FIN can be seen. */

@@ -113,7 +113,36 @@ export class Connection
     return this.closed
   }
 
+  /**
+   * `startTls()` takes the socket over (through {@link connectionInternals}): returns it, paused,
+   * with the bytes received and not read, which belong to the handshake. Only a connection that is
+   * open both ways, with no read waiting and no sink writing but a pushing one (a `framed()`
+   * writer, whose writes reject from now on), can be upgraded.
+   */
+  private upgrade(): { socket: Socket; buffered: Uint8Array[] } {
+    const cannot = `Cannot start TLS on connection with ${this.name}`
+    if (this.upgraded) throw new SocketClosedError(`${cannot}: startTls() already took it over`)
+    if (this.error !== undefined) throw this.error
+    if (this.closing || this.hasClosed || this.socket.destroyed) throw this.closedError()
+    if (this.readEnded) throw new SocketClosedError(`${cannot}: the peer has ended its side`)
+    if (this.sinkState === 'done') throw new SocketClosedError(`${cannot}: our side was ended`)
+    const run = this.run
+    if (this.sinkState === 'writing' && (run === undefined || run.readsOwnSource)) {
+      throw new SinkInUseError(`${cannot}: its sink is still writing (let the pipe end first)`)
+    }
+    const buffered = this.takeForUpgrade()
+    // What was written goes out in the clear, before the handshake.
+    this.writeBatch?.flush()
+    this.sinkState = 'done'
+    this.run = undefined
+    run?.reject(this.upgradedError('write'))
+    const socket = this.releaseSocket()
+    socket.pause()
+    return { socket, buffered }
+  }
+
   private write(source: Source<Chunk>): Promise<void> {
+    if (this.upgraded) return Promise.reject(this.upgradedError('write'))
     if (this.sinkState !== 'idle')
       return Promise.reject(new SinkInUseError(`sink() was already called on connection with ${this.name}`))
     this.sinkState = 'writing'
@@ -329,6 +358,7 @@ export class Connection
   private sinkDone(): void {
     this.run = undefined
     this.sinkState = 'done'
+    if (this.upgraded) return // the socket is the TLS connection's now
     if (this.closeAfterSink || (this.sourceState === 'done' && !this.readEnded)) void this.close()
   }
 
@@ -410,6 +440,9 @@ export class Connection
       batches: (conn) => conn.batches(),
       release: (conn) => conn.release(),
       sinkPath: (conn) => conn.sinkPath,
+      upgrade: (conn) => conn.upgrade(),
+      succeed: (conn, successor) => conn.setSuccessor(successor),
+      init: (conn) => conn.init,
     }
   }
 }
@@ -438,6 +471,12 @@ export interface ConnectionInternals {
   release(conn: Connection): Promise<void>
   /** Which way the sink runs (`undefined` before `sink()` is called): see {@link SinkPath}. */
   sinkPath(conn: Connection): SinkPath | undefined
+  /** `startTls()`: takes the socket over, with the bytes received and not read. */
+  upgrade(conn: Connection): { socket: Socket; buffered: Uint8Array[] }
+  /** `startTls()`: the TLS connection made over `conn`'s socket, which `close()` and `abort()` now act on. */
+  succeed(conn: Connection, successor: Connection): void
+  /** What `conn` was made with (path, idle timeout, signal): its TLS successor gets the same. */
+  init(conn: Connection): LifecycleInit
 }
 
 /**

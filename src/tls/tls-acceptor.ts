@@ -40,6 +40,7 @@ export class TlsAcceptor {
   private readonly unclaimed: Handshake[] = []
   private readonly handshakeTimeout: number
   private stopped = false
+  private serial = 0
 
   constructor(
     settings: ServerTls,
@@ -66,12 +67,9 @@ export class TlsAcceptor {
    */
   accept(socket: Socket, peer: string): void {
     const handshake: Handshake = { socket, peer, closed: false }
-    const key = keyOf(socket)
-    if (key === undefined) {
-      // Gone before it could be told apart from others: nothing to shake hands with.
-      socket.destroy()
-      return
-    }
+    // A Unix socket has no peer address: it is told apart only while it is the one handshake in
+    // progress (startTls() runs one per acceptor; listen() refuses TLS over Unix sockets).
+    const key = keyOf(socket) ?? `unix#${++this.serial}`
     this.handshakes.set(key, handshake)
     socket.once('close', () => {
       if (this.handshakes.get(key) !== handshake) return
@@ -142,7 +140,12 @@ export class TlsAcceptor {
   /** The handshake `socket` is the TLS side of, taken off the books. */
   private claim(socket: TLSSocket): Handshake | undefined {
     const key = keyOf(socket)
-    if (key === undefined) return undefined
+    if (key === undefined) {
+      if (this.handshakes.size !== 1) return undefined
+      const [only, handshake] = this.handshakes.entries().next().value as [string, Handshake]
+      this.handshakes.delete(only)
+      return handshake
+    }
     const handshake = this.handshakes.get(key)
     if (handshake === undefined) {
       const i = this.unclaimed.findIndex((h) => keyOf(h.socket) === key)
