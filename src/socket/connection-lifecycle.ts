@@ -64,16 +64,13 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
    * a plain connection.
    */
   get tls(): TlsInfo | undefined {
-    if (this.tlsInfo === undefined && this.socket instanceof TLSSocket) {
-      this.tlsInfo = new SocketTlsInfo(this.socket)
-    }
     return this.tlsInfo
   }
 
   protected readonly socket: Socket
   private readonly path: string | undefined
   private remote: SocketAddress | undefined
-  private tlsInfo: TlsInfo | undefined
+  private readonly tlsInfo: TlsInfo | undefined
   private readonly signal: AbortSignal | undefined
   /** The listener on `signal`, when there is one. */
   private signalListener: (() => void) | undefined
@@ -103,6 +100,8 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
     // Fetched now, while the socket is open (see remoteAddress).
     void socket.remotePort
     this.localAddress = localAddressOf(socket, init.path)
+    // Read now, while the handshake's results are there (a TLS connection exists once it is done).
+    this.tlsInfo = socket instanceof TLSSocket ? new SocketTlsInfo(socket) : undefined
     this.signal = init.signal
     ;(socket as OwnedSocket)[OWNER] = this
 

@@ -123,7 +123,11 @@ export class TlsAcceptor {
     // A client certificate that did not verify: Node.js closed the socket without an error of its own.
     const authorizationError: unknown = socket.authorizationError
     if (typeof authorizationError === 'string' && authorizationError !== '') {
-      return tlsError(err, peer, 'handshake', authorizationError)
+      return new TlsError(
+        `TLS handshake with ${peer} failed (${authorizationError}): its client certificate did not verify against tls.ca`,
+        authorizationError,
+        { cause: err },
+      )
     }
     if (code === 'ECONNRESET') {
       return new TlsError(

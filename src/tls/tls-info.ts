@@ -1,3 +1,4 @@
+import type { X509Certificate } from 'node:crypto'
 import type { PeerCertificate, TLSSocket } from 'node:tls'
 
 /** What was negotiated on a TLS connection: `conn.tls` (`undefined` on a plain connection). */
@@ -17,7 +18,10 @@ export interface TlsInfo {
   readonly authorized: boolean
   /** Why the peer's certificate did not verify (`undefined` when it did, or when none was asked for). */
   readonly authorizationError: string | undefined
-  /** The peer's certificate (subject, issuer, validity, fingerprints…), or `undefined` when it sent none. */
+  /**
+   * The peer's certificate (subject, issuer, validity, fingerprints…), or `undefined` when it sent
+   * none.
+   */
   readonly peerCertificate: PeerCertificate | undefined
   /**
    * On a client: the session to give a later `connect({ tls: { session } })` to resume it. With TLS
@@ -27,51 +31,51 @@ export interface TlsInfo {
   readonly session: Buffer | undefined
 }
 
-/** @internal `conn.tls`, read from the socket when asked (the certificate is parsed on first use). */
+/**
+ * @internal `conn.tls`: what the handshake settled, read once it is done, since the socket forgets
+ * it once closed (a few property reads, and the peer's certificate as an `X509Certificate`, which
+ * parses only when asked: converting it to `PeerCertificate` costs tens of microseconds, so that
+ * waits for the first read of `peerCertificate`).
+ */
 export class SocketTlsInfo implements TlsInfo {
-  private certificate: PeerCertificate | undefined | null = null
+  readonly protocol: string
+  readonly cipher: string
+  readonly alpnProtocol: string | false
+  readonly servername: string | undefined
+  readonly authorized: boolean
+  readonly authorizationError: string | undefined
+  /** The peer's certificate as sent (cheap to take: parsed when asked). */
+  private readonly x509: X509Certificate | undefined
+  private certificate: PeerCertificate | undefined
+  private lastSession: Buffer | undefined
 
-  constructor(private readonly socket: TLSSocket) {}
-
-  get protocol(): string {
-    return this.socket.getProtocol() ?? 'unknown'
-  }
-
-  get cipher(): string {
-    const cipher = this.socket.getCipher()
-    return cipher.standardName ?? cipher.name
-  }
-
-  get alpnProtocol(): string | false {
-    return this.socket.alpnProtocol ?? false
-  }
-
-  get servername(): string | undefined {
-    const name: unknown = (this.socket as { servername?: unknown }).servername
-    return typeof name === 'string' && name !== '' ? name : undefined
-  }
-
-  get authorized(): boolean {
-    return this.socket.authorized
-  }
-
-  get authorizationError(): string | undefined {
-    const err: unknown = this.socket.authorizationError
-    if (err === null || err === undefined) return undefined
-    return err instanceof Error ? ((err as NodeJS.ErrnoException).code ?? err.message) : String(err)
+  constructor(private readonly socket: TLSSocket) {
+    this.protocol = socket.getProtocol() ?? 'unknown'
+    const cipher = socket.getCipher()
+    this.cipher = cipher.standardName ?? cipher.name
+    this.alpnProtocol = socket.alpnProtocol ?? false
+    const name: unknown = (socket as { servername?: unknown }).servername
+    this.servername = typeof name === 'string' && name !== '' ? name : undefined
+    this.x509 = socket.getPeerX509Certificate()
+    this.authorized = socket.authorized
+    const err: unknown = socket.authorizationError
+    this.authorizationError =
+      err === null || err === undefined
+        ? undefined
+        : err instanceof Error
+          ? ((err as NodeJS.ErrnoException).code ?? err.message)
+          : String(err)
   }
 
   get peerCertificate(): PeerCertificate | undefined {
-    if (this.certificate === null) {
-      const cert = this.socket.getPeerCertificate()
-      // Node.js returns an empty object when the peer sent none.
-      this.certificate = cert !== null && Object.keys(cert).length > 0 ? cert : undefined
-    }
+    this.certificate ??= this.x509?.toLegacyObject()
     return this.certificate
   }
 
   get session(): Buffer | undefined {
-    return this.socket.getSession()
+    // Kept: Node.js returns nothing once the socket has closed.
+    this.lastSession = this.socket.getSession() ?? this.lastSession
+    return this.lastSession
   }
 
   /** For `console.log(conn.tls)` and JSON: the values, not the getters. */

@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
 import {
   type ConnectionOptions,
@@ -19,7 +20,11 @@ import { TLS_HANDSHAKE_TIMEOUT } from '../limits.js'
 import { errorCode } from '../socket/translate-error.js'
 import { validateBoolean, validateMs } from '../socket/validate.js'
 
-/** PEM text or its bytes, or several of them (a chain, or several CAs). */
+/**
+ * PEM text or its bytes, or several of them. One PEM may hold several certificates: a certificate
+ * chain (leaf first), or a bundle of CAs. An array gives several CAs, or for `cert`/`key`, several
+ * key pairs (e.g. an RSA and an ECDSA one).
+ */
 export type Pem = string | Buffer | ReadonlyArray<string | Buffer>
 
 /** TLS versions a peer may be held to at least. */
@@ -136,7 +141,6 @@ const CLIENT_KEYS: ReadonlySet<string> = new Set([
   'alpnProtocols',
   'minVersion',
   'session',
-  'isServer',
 ])
 
 const SERVER_KEYS: ReadonlySet<string> = new Set([
@@ -150,7 +154,6 @@ const SERVER_KEYS: ReadonlySet<string> = new Set([
   'sni',
   'handshakeTimeout',
   'minVersion',
-  'isServer',
 ])
 
 /**
@@ -177,7 +180,7 @@ export function validateClientTls(fn: string, value: unknown, host: string | und
     throw new TypeError(`${fn}: tls.cert and tls.key go together: give both or neither`)
   }
   const secureContext = loadContext(fn, 'tls', {
-    ...pemOption(fn, 'tls.ca', tls.ca),
+    ...caOption(fn, 'tls.ca', tls.ca),
     ...pemOption(fn, 'tls.cert', tls.cert),
     ...pemOption(fn, 'tls.key', tls.key),
     ...passphraseOption(fn, 'tls.passphrase', tls.passphrase),
@@ -216,7 +219,7 @@ export function validateServerTls(fn: string, value: unknown): ServerTls {
     validateMs(fn, 'tls.handshakeTimeout', tls.handshakeTimeout) ?? TLS_HANDSHAKE_TIMEOUT
   const minVersion = validateVersion(fn, tls.minVersion)
   const contextOptions: SecureContextOptions = {
-    ...pemOption(fn, 'tls.ca', tls.ca),
+    ...caOption(fn, 'tls.ca', tls.ca),
     ...pemOption(fn, 'tls.cert', tls.cert),
     ...pemOption(fn, 'tls.key', tls.key),
     ...passphraseOption(fn, 'tls.passphrase', tls.passphrase),
@@ -352,18 +355,66 @@ function passphraseOption(fn: string, name: string, value: unknown): { passphras
 }
 
 /**
- * Loads certificates and keys into a context, turning OpenSSL's refusal (not PEM, a key that does
- * not match its certificate, a wrong passphrase) into a `TypeError` that names the option.
+ * `ca`: as {@link pemOption}, and each must hold at least one certificate that parses (OpenSSL
+ * skips what is not PEM without a word, which would leave a server trusting nothing it was told to).
+ */
+function caOption(fn: string, name: string, value: unknown): ReturnType<typeof pemOption> {
+  const option = pemOption(fn, name, value)
+  if (value === undefined) return option
+  for (const pem of [value].flat()) {
+    const text = Buffer.isBuffer(pem) ? pem.toString('latin1') : String(pem)
+    const blocks = text.match(
+      /-----BEGIN (?:TRUSTED )?CERTIFICATE-----[\s\S]*?-----END (?:TRUSTED )?CERTIFICATE-----/g,
+    )
+    if (blocks === null) {
+      throw new TypeError(`${fn}: ${name} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`)
+    }
+    for (const block of blocks) {
+      try {
+        new X509Certificate(block)
+      } catch (err) {
+        throw new TypeError(`${fn}: ${name} holds a certificate that does not parse: ${messageOf(err)}`, {
+          cause: err,
+        })
+      }
+    }
+  }
+  return option
+}
+
+/**
+ * Loads certificates and keys into a context, turning OpenSSL's refusal into a `TypeError` that
+ * names the option at fault: the key (or its passphrase), the certificate, or the two not matching.
  */
 function loadContext(fn: string, where: string, options: SecureContextOptions): SecureContext {
   try {
     return createSecureContext(options)
   } catch (err) {
-    const code = errorCode(err)
-    const detail = err instanceof Error ? err.message : String(err)
-    throw new TypeError(
-      `${fn}: ${where}: the certificates or key could not be loaded: ${detail}${code === undefined ? '' : ` (${code})`}`,
-      { cause: err },
-    )
+    throw new TypeError(`${fn}: ${culprit(where, options)}: ${messageOf(err)}`, { cause: err })
   }
+}
+
+/** Which option made `createSecureContext(options)` fail: each is tried alone. */
+function culprit(where: string, options: SecureContextOptions): string {
+  const fails = (alone: SecureContextOptions): boolean => {
+    try {
+      createSecureContext(alone)
+      return false
+    } catch {
+      return true
+    }
+  }
+  const { key, passphrase, cert } = options
+  if (key !== undefined && fails({ key, ...(passphrase === undefined ? {} : { passphrase }) })) {
+    return `${where}.key could not be loaded${passphrase === undefined ? ` (encrypted? give ${where}.passphrase)` : ` (or ${where}.passphrase is wrong)`}`
+  }
+  if (cert !== undefined && fails({ cert })) return `${where}.cert could not be loaded`
+  if (cert !== undefined && key !== undefined) return `${where}.cert and ${where}.key do not match`
+  return `${where}: the certificates could not be loaded`
+}
+
+function messageOf(err: unknown): string {
+  const code = errorCode(err)
+  const message = err instanceof Error ? err.message : String(err)
+  return code === undefined ? message : `${message} (${code})`
 }
