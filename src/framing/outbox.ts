@@ -72,6 +72,17 @@ interface Batch {
  * A write with a signal, and each `request()`, is queued as an {@link OutboxEntry} instead: told of
  * its own fate, and withdrawable until taken.
  */
+/**
+ * The state of an outbox whose write side was ended: the error of writing after it is made when a
+ * write needs it, not at every half-close (an error's stack trace costs tens of microseconds, and
+ * most connections never write after their end).
+ */
+const ENDED: { readonly error: unknown } = {
+  get error(): unknown {
+    return new SocketClosedError('Cannot write: the write side was ended (sink source finished)')
+  },
+}
+
 export class Outbox implements PushControl {
   private items: Item[] = []
   private head = 0
@@ -184,9 +195,7 @@ export class Outbox implements PushControl {
   /** Queues nothing more: `drain()` returns after what is queued, and the sink half-closes. */
   end(): void {
     if (this.closed !== undefined) return
-    this.closed = {
-      error: new SocketClosedError('Cannot write: the write side was ended (sink source finished)'),
-    }
+    this.closed = ENDED
     this.ended = true
     this.notify()
   }

@@ -110,7 +110,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const timeout = validateMs(fn, 'timeout', options.timeout)
   const idleTimeout = validateMs(fn, 'idleTimeout', options.idleTimeout)
   const signal = validateSignal(fn, options.signal)
-  const { where, netOptions } = targetOf(fn, options)
+  const { where, netOptions, noDelay, keepAlive } = targetOf(fn, options)
   const tls =
     options.tls === undefined || options.tls === false
       ? undefined
@@ -127,7 +127,16 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       ? netConnect(withHighWaterMark(netOptions))
       : tlsConnect(withHighWaterMark({ ...netOptions, ...tls.options }))
   let connected = false
-  if (tls !== undefined) socket.once('connect', () => (connected = true))
+  if (tls !== undefined) {
+    socket.once('connect', () => {
+      connected = true
+      // tls.connect() ignores net's noDelay and keepAlive options: set them on the socket it made.
+      if (options.path === undefined) {
+        socket.setNoDelay(noDelay)
+        if (keepAlive !== false) socket.setKeepAlive(true, keepAlive === true ? 0 : keepAlive)
+      }
+    })
+  }
   try {
     await waitFor(socket, {
       // A TLS socket reports 'connect' before its handshake, 'secureConnect' once it is done and the
@@ -155,7 +164,10 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
 }
 
 /** Checks the address options (and the TCP socket options) and turns them into Node.js's. */
-function targetOf(fn: string, options: ConnectOptions): { where: string; netOptions: NetConnectOpts } {
+function targetOf(
+  fn: string,
+  options: ConnectOptions,
+): { where: string; netOptions: NetConnectOpts; noDelay: boolean; keepAlive: boolean | number } {
   // Checked whichever the transport: a Unix socket ignores them, but a wrong type is still a mistake.
   const noDelay = validateBoolean(fn, 'noDelay', options.noDelay) ?? true
   const keepAlive = validateKeepAlive(fn, options.keepAlive) ?? false
@@ -167,11 +179,13 @@ function targetOf(fn: string, options: ConnectOptions): { where: string; netOpti
       throw new TypeError(`${fn}: give either \`path\` (Unix socket) or \`host\`/\`port\` (TCP), not both`)
     }
     const path = validatePath(fn, options.path)
-    return { where: `unix:${path}`, netOptions: { path, allowHalfOpen: true } }
+    return { where: `unix:${path}`, netOptions: { path, allowHalfOpen: true }, noDelay, keepAlive }
   }
   const port = validatePort(fn, options.port, false)
   const host = validateHost(fn, options.host ?? 'localhost')
   return {
+    noDelay,
+    keepAlive,
     where: formatHostPort(host, port),
     netOptions: {
       host,

@@ -19,6 +19,7 @@ import { describeValue } from '../describe.js'
 import { TLS_HANDSHAKE_TIMEOUT } from '../limits.js'
 import { errorCode } from '../socket/translate-error.js'
 import { validateBoolean, validateMs } from '../socket/validate.js'
+import { cachedContext } from './context-cache.js'
 
 /**
  * PEM text or its bytes, or several of them. One PEM may hold several certificates: a certificate
@@ -179,12 +180,17 @@ export function validateClientTls(fn: string, value: unknown, host: string | und
   if ((tls.cert === undefined) !== (tls.key === undefined)) {
     throw new TypeError(`${fn}: tls.cert and tls.key go together: give both or neither`)
   }
-  const secureContext = loadContext(fn, 'tls', {
-    ...caOption(fn, 'tls.ca', tls.ca),
+  const contextOptions: SecureContextOptions = {
+    ...pemOption(fn, 'tls.ca', tls.ca),
     ...pemOption(fn, 'tls.cert', tls.cert),
     ...pemOption(fn, 'tls.key', tls.key),
     ...passphraseOption(fn, 'tls.passphrase', tls.passphrase),
     minVersion: validateVersion(fn, tls.minVersion),
+  }
+  // Loaded (and its CAs checked) at the first connection that uses these PEMs, then shared.
+  const secureContext = cachedContext(contextOptions, () => {
+    caOption(fn, 'tls.ca', tls.ca)
+    return loadContext(fn, 'tls', contextOptions)
   })
   // SNI carries names only (RFC 6066 §3): to an IP address no server name is sent, and the
   // certificate is checked against the address.
