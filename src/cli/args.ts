@@ -6,6 +6,13 @@ import { type Framing, parseFraming } from './framing.js'
 import { helpFor } from './help.js'
 import type { ListenCommandOptions } from './listen-command.js'
 import type { Target } from './target.js'
+import {
+  CONNECT_TLS_OPTIONS,
+  connectTls,
+  LISTEN_TLS_OPTIONS,
+  listenTls,
+  rejectTlsFlags,
+} from './tls-flags.js'
 import { UDP_LINGER, type UdpConnectCommandOptions } from './udp-connect-command.js'
 import type { UdpListenCommandOptions } from './udp-listen-command.js'
 import { quote, UsageError } from './usage-error.js'
@@ -34,10 +41,11 @@ export const LISTEN_OPTIONS = {
   echo: { type: 'boolean' },
   'max-connections': { type: 'string' },
   'idle-timeout': { type: 'string' },
+  ...LISTEN_TLS_OPTIONS,
 } as const
 
 /** The options of `it-socket connect`, for `util.parseArgs`. */
-export const CONNECT_OPTIONS = { ...COMMON, timeout: { type: 'string' } } as const
+export const CONNECT_OPTIONS = { ...COMMON, timeout: { type: 'string' }, ...CONNECT_TLS_OPTIONS } as const
 
 /**
  * Parses the arguments after `it-socket` (`process.argv.slice(2)`).
@@ -79,6 +87,7 @@ function parseListen(args: string[]): Command {
         throw new UsageError(`--${option} does not apply to --udp: UDP has no connections`, 'listen')
       }
     }
+    rejectTlsFlags('listen', values)
     const { host, port } = udpAddress('listen', values.unix, positionals, true)
     return {
       name: 'udp-listen',
@@ -86,16 +95,20 @@ function parseListen(args: string[]): Command {
       options: { host, port, echo, verbose, framing: udpFraming('listen', values.framing) },
     }
   }
+  const where = target('listen', values.unix, positionals, true)
+  const framing = parseFraming(values.framing ?? 'raw', 'listen')
   return {
     name: 'listen',
     verbose,
     options: {
-      target: target('listen', values.unix, positionals, true),
-      framing: parseFraming(values.framing ?? 'raw', 'listen'),
+      target: where,
+      framing,
       echo,
       until: values.until,
       maxConnections: positiveInteger('listen', '--max-connections', values['max-connections']),
       idleTimeout: milliseconds('listen', '--idle-timeout', values['idle-timeout']),
+      // Last: the files are read once everything else on the command line is known to be right.
+      tls: listenTls(values, where),
       verbose,
     },
   }
@@ -107,6 +120,7 @@ function parseConnect(args: string[]): Command {
   const verbose = values.verbose === true
   const timeout = milliseconds('connect', '--timeout', values.timeout)
   if (values.udp === true) {
+    rejectTlsFlags('connect', values)
     const { host, port } = udpAddress('connect', values.unix, positionals, false)
     return {
       name: 'udp-connect',
@@ -120,14 +134,19 @@ function parseConnect(args: string[]): Command {
       },
     }
   }
+  const where = target('connect', values.unix, positionals, false)
+  const framing = parseFraming(values.framing ?? 'raw', 'connect')
   return {
     name: 'connect',
     verbose,
     options: {
-      target: target('connect', values.unix, positionals, false),
-      framing: parseFraming(values.framing ?? 'raw', 'connect'),
+      target: where,
+      framing,
       until: values.until,
       timeout,
+      // Last: the files are read once everything else on the command line is known to be right.
+      tls: connectTls(values, where),
+      verbose,
     },
   }
 }

@@ -1,4 +1,4 @@
-import { type Chunk, type Connection, connect, formatAddress } from 'it-socket'
+import { type Chunk, type Connection, connect, formatAddress, type TlsConnectOptions } from 'it-socket'
 import type { Framing } from './framing.js'
 import { debug, log } from './log.js'
 import { encodeMessage, formatMessage, parseLine, terminator } from './messages.js'
@@ -7,6 +7,8 @@ import { describeError } from './report.js'
 import { settled } from './settled.js'
 import { readStdin, readStdinLines } from './stdin.js'
 import type { Target } from './target.js'
+import { type TlsSetup, tlsLoadError } from './tls-flags.js'
+import { tlsSummary } from './tls-summary.js'
 
 /** Options of `it-socket connect` over TCP or a Unix socket. */
 export interface ConnectCommandOptions {
@@ -14,8 +16,12 @@ export interface ConnectCommandOptions {
   framing: Framing
   /** `--until MSG`: exit once a received message equals MSG. */
   until: string | undefined
-  /** `--timeout MS`: give up connecting after MS milliseconds. */
+  /** `--timeout MS`: give up connecting after MS milliseconds (the TLS handshake included). */
   timeout: number | undefined
+  /** `--tls` with its certificate files read: speak TLS. */
+  tls: TlsSetup<TlsConnectOptions> | undefined
+  /** `--verbose`: stack traces with errors, and what TLS negotiated. */
+  verbose: boolean
 }
 
 /**
@@ -30,17 +36,33 @@ const CLOSE_WAIT = 1_000
  * matched), then stdin is let go and the connection closed. Resolves with the exit status: 0, or 1
  * when the connection failed or a line of stdin could not be sent.
  *
- * @throws the connect error (`ConnectionRefusedError`, `TimeoutError`) for main to report
+ * @throws the connect error (`ConnectionRefusedError`, `TimeoutError`, `TlsError` for a failed
+ *   handshake) for main to report, or a `UsageError` for certificate files OpenSSL cannot load
  */
 export async function connectCommand(options: ConnectCommandOptions): Promise<number> {
   const { framing, target } = options
-  const conn = await connect({
-    ...(target.path === undefined
-      ? { host: target.host ?? 'localhost', port: target.port }
-      : { path: target.path }),
-    ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
-  })
+  if (options.tls?.options.rejectUnauthorized === false) {
+    log(
+      "warning: --insecure: the server's certificate is not verified; anyone on the way can read and change the traffic",
+    )
+  }
+  let conn: Connection
+  try {
+    conn = await connect({
+      ...(target.path === undefined
+        ? { host: target.host ?? 'localhost', port: target.port }
+        : { path: target.path }),
+      ...(options.timeout === undefined ? {} : { timeout: options.timeout }),
+      ...(options.tls === undefined ? {} : { tls: options.tls.options }),
+    })
+  } catch (err) {
+    throw tlsLoadError(err, options.tls, 'connect')
+  }
   debug('connected to %s from %s', formatAddress(conn.remoteAddress), formatAddress(conn.localAddress))
+  const tls = conn.tls
+  if (tls !== undefined && (options.verbose || debug.enabled)) {
+    log(`connected to ${formatAddress(conn.remoteAddress)}: ${tlsSummary(tls, 'server')}`)
+  }
   let status = 0
   const stopStdin = new AbortController()
   const skipped = (err: unknown): void => {

@@ -5,7 +5,7 @@ const FRAMINGS = CODEC_SPECS.join(', ')
 /** `it-socket --help`. */
 export const MAIN_HELP = `Usage: it-socket <command> [options]
 
-TCP, Unix and UDP sockets from the command line, with framing.
+TCP (optionally TLS), Unix and UDP sockets from the command line, with framing.
 
 Commands:
   listen [HOST:]PORT | --unix PATH   a multi-client server: echo or print what peers send
@@ -19,8 +19,11 @@ Options:
 Examples:
   it-socket listen 7788 --echo --framing lines --until bye
   it-socket connect 7788 --framing lines
+  it-socket listen 8443 --tls --cert server.pem --key server-key.pem --echo
+  it-socket connect localhost:8443 --tls --ca ca.pem
 
-Exit status: 0 done, 1 runtime error (refused, address in use, connection failed), 2 usage error.
+Exit status: 0 done, 1 runtime error (refused, address in use, connection or TLS handshake failed),
+2 usage error.
 `
 
 /** `it-socket listen --help`. */
@@ -44,14 +47,27 @@ Options:
   --idle-timeout MS      close a connection after MS milliseconds without traffic
   --udp                  a UDP socket: each datagram is one message (--framing raw or lines);
                          --echo sends each back to its sender
-  --verbose              stack traces with errors (also NODE_DEBUG=it-socket, with debug lines)
+  --verbose              stack traces with errors, and what each TLS connection negotiated
+                         (also NODE_DEBUG=it-socket, with debug lines)
   -h, --help             this text
+
+TLS (TCP only; the other TLS options need --tls):
+  --tls                  serve TLS: a client's failed handshake is logged, the server goes on
+  --cert FILE            the server's certificate (PEM; the chain, leaf first), with --key
+  --key FILE             its private key (PEM, unencrypted)
+  --require-client-cert  mutual TLS: refuse a client without a certificate signed by --ca
+  --ca FILE              with --require-client-cert: the CA certificates (PEM) to check it against
+  --alpn LIST            ALPN protocols served, most preferred first (h2,http/1.1); a client
+                         that offers none of them is refused
 
 Examples:
   it-socket listen 7788 --echo --framing lines --until bye    the seed's multi-client echo server
   it-socket listen 0 --framing lp:uint32be                    print length-prefixed messages
   it-socket listen --unix /tmp/app.sock --framing json:lines  print NDJSON values
   it-socket listen 0.0.0.0:9000 --udp                         print datagrams from anywhere
+  it-socket listen 8443 --tls --cert server.pem --key server-key.pem --echo --framing lines
+  it-socket listen 8443 --tls --cert server.pem --key server-key.pem \\
+                        --require-client-cert --ca ca.pem --verbose
 `
 
 /** `it-socket connect --help`. */
@@ -70,12 +86,25 @@ Options:
                    ${FRAMINGS}
                    json framings send JSON.parse of each line and print JSON.stringify
   --until MSG      exit once a message received equals MSG (raw: a chunk equal to MSG)
-  --timeout MS     give up connecting after MS milliseconds
+  --timeout MS     give up connecting (TLS: and the handshake) after MS milliseconds
                    (with --udp: after stdin ends, exit once MS pass without a datagram; 1000)
   --udp            UDP: each stdin line is one datagram (each chunk with --framing raw),
                    each datagram received is printed
-  --verbose        stack traces with errors (also NODE_DEBUG=it-socket, with debug lines)
+  --verbose        stack traces with errors, and what TLS negotiated
+                   (also NODE_DEBUG=it-socket, with debug lines)
   -h, --help       this text
+
+TLS (TCP only; the other TLS options need --tls):
+  --tls            speak TLS: the server's certificate must be signed by a trusted CA (Node.js's
+                   list, or --ca) and name HOST (or --servername); else exit 1 naming the reason
+  --ca FILE        trust the CA certificates in FILE (PEM) instead of Node.js's list
+  --cert FILE      our certificate (PEM), for a server that asks for one; with --key
+  --key FILE       its private key (PEM, unencrypted)
+  --servername NAME
+                   the name sent in SNI and checked against the certificate (default: HOST,
+                   when it is a name)
+  --alpn LIST      ALPN protocols to offer, most preferred first (h2,http/1.1)
+  --insecure       do not verify the server's certificate (tests only: prints a warning)
 
 Examples:
   it-socket connect 7788 --framing lines                  type lines; Ctrl-D ends
@@ -83,6 +112,8 @@ Examples:
   it-socket connect example.internal:9000 --framing lp --timeout 5000 < requests.txt
   echo '{"op":"ping"}' | it-socket connect --unix /tmp/app.sock --framing json:lines
   echo ping | it-socket connect 7788 --udp
+  it-socket connect localhost:8443 --tls --ca ca.pem --framing lines
+  it-socket connect 8443 --tls --ca ca.pem --cert client.pem --key client-key.pem --verbose
 `
 
 /** The help text of a command, or the main one. */

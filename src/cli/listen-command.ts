@@ -1,4 +1,11 @@
-import { AbortError, type Connection, formatAddress, listen } from 'it-socket'
+import {
+  AbortError,
+  type Connection,
+  formatAddress,
+  listen,
+  type Server,
+  type TlsListenOptions,
+} from 'it-socket'
 import type { Framing } from './framing.js'
 import { debug, log } from './log.js'
 import { formatMessage, terminator } from './messages.js'
@@ -6,6 +13,8 @@ import { writeOut } from './output.js'
 import { formatError } from './report.js'
 import { onShutdownSignals } from './shutdown-signals.js'
 import type { Target } from './target.js'
+import { type TlsSetup, tlsLoadError } from './tls-flags.js'
+import { tlsSummary } from './tls-summary.js'
 
 /** Options of `it-socket listen` over TCP or a Unix socket. */
 export interface ListenCommandOptions {
@@ -17,7 +26,9 @@ export interface ListenCommandOptions {
   until: string | undefined
   maxConnections: number | undefined
   idleTimeout: number | undefined
-  /** `--verbose`: stack traces with the errors logged. */
+  /** `--tls` with its certificate files read: serve TLS. */
+  tls: TlsSetup<TlsListenOptions> | undefined
+  /** `--verbose`: stack traces with the errors logged, and what each TLS connection negotiated. */
   verbose: boolean
 }
 
@@ -31,24 +42,32 @@ export const SHUTDOWN_TIMEOUT = 2_000
  * `it-socket listen`: a multi-client server. Each connection's messages are echoed (`--echo`) or
  * printed to stdout, prefixed with the peer's address while more than one peer is connected. Runs
  * until SIGINT or SIGTERM, then stops accepting, gives connections {@link SHUTDOWN_TIMEOUT} ms to
- * finish and resolves with 0.
+ * finish and resolves with 0. With `--tls`, a client whose handshake fails is logged (one line
+ * naming it and the reason) and never becomes a connection.
  *
- * @throws the listen error (`AddressInUseError`) for main to report
+ * @throws the listen error (`AddressInUseError`) for main to report, or a `UsageError` for
+ *   certificate files OpenSSL cannot load
  */
 export async function listenCommand(options: ListenCommandOptions): Promise<number> {
   const { framing, target } = options
   const verbose = options.verbose || debug.enabled
-  const server = await listen({
-    ...(target.path === undefined
-      ? { host: target.host ?? DEFAULT_LISTEN_HOST, port: target.port }
-      : { path: target.path }),
-    ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
-    ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
-    // Errors of the listening socket, and connections turned away (ServerBusyError).
-    onError: (err) => log(formatError(err, verbose)),
-  })
-  const mode = options.echo ? 'echo' : 'print'
-  log(`listening on ${formatAddress(server.address)} (${mode}, framing ${framing.spec})`)
+  let server: Server
+  try {
+    server = await listen({
+      ...(target.path === undefined
+        ? { host: target.host ?? DEFAULT_LISTEN_HOST, port: target.port }
+        : { path: target.path }),
+      ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
+      ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+      ...(options.tls === undefined ? {} : { tls: options.tls.options }),
+      // Errors of the listening socket, connections turned away (ServerBusyError) and, with TLS,
+      // failed handshakes (TlsError, TimeoutError: their messages name the client).
+      onError: (err) => log(formatError(err, verbose)),
+    })
+  } catch (err) {
+    throw tlsLoadError(err, options.tls, 'listen')
+  }
+  log(`listening on ${formatAddress(server.address)} (${describeMode(options)})`)
 
   const open = new Set<Connection>()
   let shuttingDown = false
@@ -66,7 +85,10 @@ export async function listenCommand(options: ListenCommandOptions): Promise<numb
   await server.serve(async (conn) => {
     const peer = peerName(conn, ++serial)
     open.add(conn)
-    log(`${peer} connected`)
+    const tls = conn.tls
+    log(
+      tls !== undefined && verbose ? `${peer} connected: ${tlsSummary(tls, 'client')}` : `${peer} connected`,
+    )
     try {
       const messages = terminator(framing, options.until)(framing.messages.decode(conn.source))
       if (options.echo) {
@@ -88,6 +110,13 @@ export async function listenCommand(options: ListenCommandOptions): Promise<numb
   removeSignalHandlers()
   log('server closed')
   return 0
+}
+
+/** What the "listening on" line says in parentheses: `tls, echo, framing lines`. */
+function describeMode(options: ListenCommandOptions): string {
+  const security =
+    options.tls === undefined ? [] : [options.tls.options.requestCert === true ? 'mutual tls' : 'tls']
+  return [...security, options.echo ? 'echo' : 'print', `framing ${options.framing.spec}`].join(', ')
 }
 
 /** The peer's address; Unix peers all show the socket's path, so they are numbered too. */

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `it-socket` command: `listen` and `connect` over TCP, Unix and UDP sockets, with framing.
+ * The `it-socket` command: `listen` and `connect` over TCP (optionally TLS), Unix and UDP sockets,
+ * with framing.
  * Uses it-socket's public API only. Exit status: 0 done, 1 runtime error, 2 usage error
  * (docs/CLI.md).
  *
@@ -43,6 +44,11 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     return await run(command)
   } catch (err) {
+    // Certificate files that were read but that OpenSSL refused: known only once the command runs.
+    if (err instanceof UsageError) {
+      process.stderr.write(`it-socket: ${usageLine(err)}\n`)
+      return EXIT_USAGE
+    }
     process.stderr.write(`it-socket: ${formatError(err, command.verbose || debug.enabled)}\n`)
     return EXIT_FAILURE
   }
