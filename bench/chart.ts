@@ -1,7 +1,7 @@
 /**
  * The chart of the ratios, hand-written SVG: one group per workload metric, one bar per row (a server
  * and the client driving it), showing its performance relative to raw `node:net` under the raw
- * client in the same run (raw = 1, higher is better: throughput ratios as they are, time and memory
+ * client in the same run (raw `node:tls` for the TLS workloads) (raw = 1, higher is better: throughput ratios as they are, time and memory
  * ratios inverted), on a log scale, with min–max whiskers and it-socket's targets marked on the bar
  * each holds (the strictest, where a bar has several).
  *
@@ -126,9 +126,9 @@ export function chart(
   }
   const out: string[] = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11" role="img">`,
-    `<title>it-socket benchmark: performance relative to raw node:net (${escapeXml(subtitle)})</title>`,
+    `<title>it-socket benchmark: performance relative to raw node:net or node:tls (${escapeXml(subtitle)})</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="18" font-size="14" font-weight="bold">Performance relative to raw node:net in the same run (raw = 1, higher is better, log scale)</text>`,
+    `<text x="${left}" y="18" font-size="14" font-weight="bold">Performance relative to raw node:net (TLS-*: raw node:tls) in the same run (raw = 1, higher is better, log scale)</text>`,
     `<text x="${left}" y="34" fill="#555">${escapeXml(subtitle)}</text>`,
   ]
   // Legend.

@@ -2,23 +2,32 @@
  * One benchmark client process: `node dist/bench/client.js '<ClientSpec as JSON>'`.
  *
  * Runs the spec's client code (`spec.client`: the raw `node:net` client of `load.ts`, or it-socket's
- * of `it-socket-client.ts`, or the it-* stack's ping-pong). Prints event lines (`{"event":…}`) where
- * the orchestrator must act, waiting for a line on stdin after each, and finally `{"result":{…}}`,
- * with the process's own read and write syscalls over the exchange where the workload measures a
- * client shape. A failed echo check exits non-zero with the reason.
+ * of `it-socket-client.ts`, or the it-* stack's ping-pong; over TLS where `spec.tls` says so). Prints
+ * event lines (`{"event":…}`) where the orchestrator must act, waiting for a line on stdin after each,
+ * and finally `{"result":{…}}`, with the process's own read and write syscalls over the exchange
+ * where the workload measures a client shape. A failed echo check exits non-zero with the reason.
  *
  * @module
  */
 
 import { createInterface } from 'node:readline'
 import { payloadByte } from './frames.js'
-import { itSocketBulk, itSocketFrames, itSocketMany, itSocketPingPong } from './it-socket-client.js'
+import {
+  itSocketBulk,
+  itSocketFrames,
+  itSocketHandshakes,
+  itSocketMany,
+  itSocketPingPong,
+} from './it-socket-client.js'
 import { itStackPingPong } from './it-stack.js'
-import { bulk, frames, idle, many, type Rendezvous, stall } from './load.js'
+import { bulk, frames, handshakes, idle, many, type Rendezvous, stall } from './load.js'
 import type { ClientName, ClientResult, ClientSpec } from './protocol.js'
 import { rawPingPong } from './raw-net.js'
 import { percentile } from './stats.js'
 import { syscalls, syscallsSince } from './syscalls.js'
+
+/** The workloads whose clients can speak TLS (`spec.tls`; `handshakes` always does). */
+const TLS_KINDS: ReadonlySet<ClientSpec['kind']> = new Set(['bulk', 'frames', 'handshakes'])
 
 /** The client code each workload has; the raw client runs every workload. */
 const CLIENTS: Record<ClientSpec['kind'], readonly ClientName[]> = {
@@ -26,6 +35,7 @@ const CLIENTS: Record<ClientSpec['kind'], readonly ClientName[]> = {
   frames: ['raw', 'it-socket'],
   pingpong: ['raw', 'it-socket', 'it-stack'],
   many: ['raw', 'it-socket'],
+  handshakes: ['raw', 'it-socket'],
   idle: ['raw'],
   stall: ['raw'],
 }
@@ -67,6 +77,9 @@ async function main(): Promise<void> {
   if (!CLIENTS[spec.kind].includes(spec.client)) {
     throw new Error(`no ${spec.client} client for the ${spec.kind} workload`)
   }
+  if (spec.tls === true && !TLS_KINDS.has(spec.kind)) {
+    throw new Error(`no TLS client for the ${spec.kind} workload`)
+  }
   const it = spec.client === 'it-socket'
   // From just before connecting to the end of the exchange: connect and close add a handful of each.
   const before = syscalls()
@@ -83,6 +96,9 @@ async function main(): Promise<void> {
       break
     case 'many':
       result = await (it ? itSocketMany(spec) : many(spec))
+      break
+    case 'handshakes':
+      result = await (it ? itSocketHandshakes(spec) : handshakes(spec))
       break
     case 'idle':
       result = await idle(spec, stdinRendezvous())

@@ -8,9 +8,20 @@
  */
 
 import { performance } from 'node:perf_hooks'
-import { type Codec, type Connection, connect, framed, lengthPrefixed, lines, pipe } from 'it-socket'
+import {
+  type Codec,
+  type Connection,
+  type ConnectOptions,
+  connect,
+  framed,
+  lengthPrefixed,
+  lines,
+  pipe,
+} from 'it-socket'
 import { BulkChecker, bulkBuffer, framesPerBatch, payloadByte, varintLength } from './frames.js'
+import { handshakeLoop } from './load.js'
 import type { ClientResult, ClientSpec } from './protocol.js'
+import { tlsFiles } from './tls-fixtures.js'
 
 type Spec<K extends ClientSpec['kind']> = Extract<ClientSpec, { kind: K }>
 
@@ -19,6 +30,16 @@ const WARMUP = 0.1
 
 const MiB = 1024 * 1024
 const HOST = '127.0.0.1'
+
+/**
+ * Where the client connects: the server's port on 127.0.0.1, over TLS trusting the test CA when the
+ * workload is TLS (`tls: { ca }`, as a user's client passes it).
+ */
+function target(spec: { port: number; tls?: boolean }): ConnectOptions {
+  return spec.tls === true
+    ? { host: HOST, port: spec.port, tls: { ca: tlsFiles().ca } }
+    : { host: HOST, port: spec.port }
+}
 
 function fail(what: string, index: number): never {
   throw new Error(`Echo check failed at message ${index}: ${what}`)
@@ -33,7 +54,7 @@ export async function itSocketBulk(spec: Spec<'bulk'>): Promise<ClientResult> {
   let tWarm = 0
   let warmBytes = 0
   let tEnd = 0
-  await using conn = await connect({ host: HOST, port: spec.port })
+  await using conn = await connect(target(spec))
   const reading = (async () => {
     for await (const chunk of conn.source) {
       checker.push(chunk)
@@ -143,7 +164,7 @@ async function pipelined<T>(
   const warm = Math.max(1, Math.floor(count * WARMUP))
   let tWarm = 0
   let tEnd = 0
-  await using conn = await connect({ host: HOST, port: spec.port })
+  await using conn = await connect(target(spec))
   const reading = (async () => {
     let n = 0
     for await (const m of codec.decode(conn.source)) {
@@ -236,4 +257,30 @@ export async function itSocketMany(spec: Spec<'many'>): Promise<ClientResult> {
     values: { ms: tEnd - t0 },
     details: { connectMs: tConnected - t0, roundTripMs: tEnd - tConnected },
   }
+}
+
+/**
+ * TLS-H: for each of `connections` connections, `concurrency` at a time, `connect({ tls: { ca } })`
+ * (resolved after the handshake), one `framed(conn, lp).request(payload)`, a half-close
+ * (`sink([])`), a `read()` that sees the server's FIN, and `close()`.
+ */
+export async function itSocketHandshakes(spec: Spec<'handshakes'>): Promise<ClientResult> {
+  const payload = new Uint8Array(spec.size)
+  for (let j = 0; j < spec.size; j++) payload[j] = payloadByte(0, j)
+  const lp = lengthPrefixed()
+  const options = target({ port: spec.port, tls: true })
+  return handshakeLoop(spec, async () => {
+    await using conn = await connect(options)
+    const f = framed(conn, lp)
+    const reply = await f.request(payload)
+    if (
+      reply.length !== spec.size ||
+      reply[0] !== payloadByte(0, 0) ||
+      reply[spec.size - 1] !== payloadByte(0, spec.size - 1)
+    ) {
+      throw new Error('handshake round-trip echo check failed')
+    }
+    await f.sink([])
+    if ((await f.read()) !== undefined) throw new Error('a message after the reply')
+  })
 }

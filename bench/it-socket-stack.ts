@@ -7,10 +7,24 @@
 
 import { type Connection, lengthPrefixed, lines, listen, pipe, type Server } from 'it-socket'
 import { BACKLOG } from './raw-net.js'
+import { tlsFiles } from './tls-fixtures.js'
 
-/** Starts the it-socket server for `mode`; resolves once listening. */
-export async function itSocketServer(mode: 'bytes' | 'lp' | 'lines' | 'paused'): Promise<Server> {
-  const server = await listen({ host: '127.0.0.1', port: 0, backlog: BACKLOG, onError: () => {} })
+/**
+ * Starts the it-socket server for `mode`; resolves once listening. With `tls`, it serves TLS with
+ * the test certificate (`listen({ tls: { cert, key } })`): the same handlers, given each connection
+ * once its handshake is done.
+ */
+export async function itSocketServer(
+  mode: 'bytes' | 'lp' | 'lines' | 'paused',
+  tls = false,
+): Promise<Server> {
+  const server = await listen({
+    host: '127.0.0.1',
+    port: 0,
+    backlog: BACKLOG,
+    onError: () => {},
+    ...(tls ? { tls: { cert: tlsFiles().cert, key: tlsFiles().key } } : {}),
+  })
   if (mode === 'paused') {
     // listen() only: accept, hold, never read.
     const held: Connection[] = []

@@ -1,13 +1,14 @@
 /**
  * The load generators: one efficient raw `node:net` client per workload, the same for every stack,
- * so that only the server differs. Each verifies what is echoed (count, length and content) and
- * resolves with the measured values.
+ * so that only the server differs (over TLS, the same code on `node:tls` sockets). Each verifies what
+ * is echoed (count, length and content) and resolves with the measured values.
  *
  * @module
  */
 
 import { connect, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
+import { connect as tlsConnect } from 'node:tls'
 import {
   BulkChecker,
   buildBatch,
@@ -19,6 +20,7 @@ import {
 } from './frames.js'
 import type { ClientEvent, ClientResult, ClientSpec } from './protocol.js'
 import { VarintReader } from './raw-net.js'
+import { clientContext } from './tls-fixtures.js'
 
 type Spec<K extends ClientSpec['kind']> = Extract<ClientSpec, { kind: K }>
 
@@ -27,11 +29,18 @@ const WARMUP = 0.1
 
 const MiB = 1024 * 1024
 
-/** Connects with `noDelay`; resolves once connected. */
-export function open(port: number): Promise<Socket> {
+/**
+ * Connects with `noDelay`; resolves once connected. With `tls`, a `node:tls` socket sharing one
+ * context that trusts the test CA, resolved once its handshake is done and the server verified.
+ */
+export function open(port: number, tls = false): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const socket = connect({ host: '127.0.0.1', port, noDelay: true })
-    socket.once('connect', () => {
+    const socket = tls
+      ? tlsConnect({ host: '127.0.0.1', port, secureContext: clientContext() })
+      : connect({ host: '127.0.0.1', port, noDelay: true })
+    // Node.js 20's tls.connect() does not pass `noDelay` on to its TCP socket: set it here.
+    if (tls) socket.setNoDelay(true)
+    socket.once(tls ? 'secureConnect' : 'connect', () => {
       socket.off('error', reject)
       resolve(socket)
     })
@@ -69,7 +78,7 @@ function whenEnded(socket: Socket, check: () => void): Promise<void> {
 /** A: bulk echo. Writes `totalBytes` in `writeSize` writes, at most `window` bytes ahead of the echo. */
 export async function bulk(spec: Spec<'bulk'>): Promise<ClientResult> {
   const { totalBytes, writeSize, window } = spec
-  const socket = await open(spec.port)
+  const socket = await open(spec.port, spec.tls === true)
   const buffer = bulkBuffer(writeSize)
   const checker = new BulkChecker()
   const warm = Math.floor(totalBytes * WARMUP)
@@ -114,7 +123,7 @@ export async function bulk(spec: Spec<'bulk'>): Promise<ClientResult> {
 /** B, B': pipelined framed echo of `count` frames of `size` bytes, at most `window` bytes in flight. */
 export async function frames(spec: Spec<'frames'>): Promise<ClientResult> {
   const { codec, size, count, window } = spec
-  const socket = await open(spec.port)
+  const socket = await open(spec.port, spec.tls === true)
   const batch = buildBatch(codec, size)
   const frameBytes = batch.bytes.length / batch.frames
   const checker = codec === 'lp' ? new LpChecker(size, batch.frames) : new LinesChecker(size, batch.frames)
@@ -214,6 +223,50 @@ export async function many(spec: Spec<'many'>): Promise<ClientResult> {
   return {
     values: { ms: tEnd - t0 },
     details: { connectMs: tConnected - t0, roundTripMs: tEnd - tConnected },
+  }
+}
+
+/**
+ * TLS-H: `connections` TLS connections, `concurrency` at a time, each a full handshake (no session
+ * resumption), one round trip of a `size`-byte frame, a half-close and the server's FIN. Measured in
+ * handshakes per second, from the moment 10% of the connections are done to the last one.
+ */
+export async function handshakes(spec: Spec<'handshakes'>): Promise<ClientResult> {
+  const frame = requestFrame(spec.size)
+  return handshakeLoop(spec, async () => {
+    const socket = await open(spec.port, true)
+    await roundTrips(socket, frame, spec.size, 1, true)
+  })
+}
+
+/**
+ * Runs `once` (one connection's life) `spec.connections` times, `spec.concurrency` at a time, and
+ * measures the rate after the warm-up: shared by the raw and the it-socket handshake clients.
+ */
+export async function handshakeLoop(
+  spec: Spec<'handshakes'>,
+  once: () => Promise<void>,
+): Promise<ClientResult> {
+  const { connections, concurrency } = spec
+  const warm = Math.max(1, Math.floor(connections * WARMUP))
+  let started = 0
+  let done = 0
+  let tWarm = 0
+  const t0 = performance.now()
+  const worker = async (): Promise<void> => {
+    while (started < connections) {
+      started++
+      await once()
+      done++
+      if (done === warm) tWarm = performance.now()
+    }
+  }
+  await Promise.all(Array.from({ length: Math.min(concurrency, connections) }, worker))
+  const tEnd = performance.now()
+  const seconds = (tEnd - tWarm) / 1000
+  return {
+    values: { hsps: (connections - warm) / seconds },
+    details: { connections, concurrency, seconds, totalMs: tEnd - t0 },
   }
 }
 

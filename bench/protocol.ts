@@ -6,16 +6,20 @@
  * @module
  */
 
-/** The three stacks compared. `raw-net` is the baseline every ratio is computed against. */
-export type StackName = 'it-socket' | 'raw-net' | 'it-stack'
+/**
+ * The stacks compared. `raw-net` is the baseline every plain workload's ratios are computed against;
+ * `raw-tls`, the same hand-written server on `node:tls`, that of the TLS workloads.
+ */
+export type StackName = 'it-socket' | 'raw-net' | 'it-stack' | 'raw-tls'
 
-export const STACKS: readonly StackName[] = ['it-socket', 'raw-net', 'it-stack']
+export const STACKS: readonly StackName[] = ['it-socket', 'raw-net', 'it-stack', 'raw-tls']
 
 /** How the stacks are named in tables and charts. */
 export const STACK_LABELS: Record<StackName, string> = {
   'it-socket': 'it-socket',
   'raw-net': 'raw node:net',
   'it-stack': 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
+  'raw-tls': 'raw node:tls',
 }
 
 /**
@@ -89,9 +93,10 @@ export interface SyscallCount {
 
 /**
  * What the client process is asked to do: one JSON argument. `client` says whose client code runs
- * (see `ClientName`; the raw client is the only one for `idle` and `stall`).
+ * (see `ClientName`; the raw client is the only one for `idle` and `stall`). `tls` makes it speak TLS
+ * to a TLS server (bulk, frames and handshakes), trusting the test CA of `tls-fixtures.ts`.
  */
-export type ClientSpec = { client: ClientName } & (
+export type ClientSpec = { client: ClientName; tls?: boolean } & (
   | { kind: 'bulk'; port: number; totalBytes: number; writeSize: number; window: number }
   | {
       kind: 'frames'
@@ -103,6 +108,7 @@ export type ClientSpec = { client: ClientName } & (
     }
   | { kind: 'pingpong'; port: number; size: number; count: number; warmup: number }
   | { kind: 'many'; port: number; connections: number; roundTrips: number; size: number; batch: number }
+  | { kind: 'handshakes'; port: number; connections: number; concurrency: number; size: number }
   | { kind: 'idle'; port: number; connections: number; warm: number; size: number; batch: number }
   | { kind: 'stall'; port: number; maxBytes: number; writeSize: number; stallMs: number }
 )
@@ -116,7 +122,7 @@ export interface ClientResult {
   details?: Record<string, unknown>
   /**
    * The client's own syscalls from just before it connected to the end of the exchange (bulk,
-   * frames, ping-pong, many); null where `/proc/self/io` cannot be read.
+   * frames, ping-pong, many, handshakes); null where `/proc/self/io` cannot be read.
    */
   syscalls?: SyscallCount | null
 }

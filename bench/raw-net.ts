@@ -148,7 +148,8 @@ function flushWithBackpressure(socket: Socket, out: OutputBatch): void {
   }
 }
 
-function lpEcho(socket: Socket): void {
+/** The hand-written length-prefixed echo of one connection (also the raw `node:tls` server's, over TLS). */
+export function lpEcho(socket: Socket): void {
   const out = new OutputBatch()
   const reader = new VarintReader((payload) => out.frame(payload))
   socket.on('data', (chunk: Buffer) => {

@@ -8,11 +8,12 @@
 
 import { type ClientName, type Row, rowKey, rowLabel, type StackName } from './protocol.js'
 import { type Summary, summarize } from './stats.js'
-import type { Case, Metric, Target } from './workloads.js'
+import type { Case, Metric, SyscallUnit, Target } from './workloads.js'
 
 /**
- * The syscall counts a run records beside its metrics, per unit of the case (message, round trip or
- * MiB): the client's and the server's, each process counting its own. Absent where not counted.
+ * The syscall counts a run records beside its metrics, per unit of the case (message, round trip,
+ * MiB or connection): the client's and the server's, each process counting its own. Absent where not
+ * counted.
  */
 export const SYSCALL_KEYS = ['clientWrites', 'clientReads', 'serverWrites', 'serverReads'] as const
 
@@ -43,7 +44,7 @@ export interface CaseResult {
   rows: readonly Row[]
   metrics: readonly Metric[]
   /** What the syscall counts are per; undefined where none are counted. */
-  syscallUnit: 'message' | 'MiB' | undefined
+  syscallUnit: SyscallUnit | undefined
   records: RunRecord[]
   /** By `rowKey`: each metric's summary, and each syscall key's where counted. */
   summary: Record<string, Record<string, MetricSummary>>
@@ -176,13 +177,14 @@ function syscallCell(c: CaseResult, key: string, writes: SyscallKey, reads: Sysc
   const w = c.summary[key]?.[writes]?.value
   const r = c.summary[key]?.[reads]?.value
   if (w === undefined || r === undefined || w.n === 0 || r.n === 0) return 'n/a'
-  return `${fmt(w.median)} / ${fmt(r.median)}${c.syscallUnit === 'MiB' ? ' per MiB' : ''}`
+  const per = c.syscallUnit === 'MiB' ? ' per MiB' : c.syscallUnit === 'connection' ? ' per connection' : ''
+  return `${fmt(w.median)} / ${fmt(r.median)}${per}`
 }
 
 /** The results table in Markdown: one row per (case, metric, row). */
 export function resultsTable(results: readonly CaseResult[]): string {
   const rows = [
-    '| workload | metric | stack | median | min–max | ratio to raw net (min–max) | runs | client syscalls per msg (writes / reads) | server syscalls per msg (writes / reads) |',
+    '| workload | metric | stack | median | min–max | ratio to raw (min–max) | runs | client syscalls per msg (writes / reads) | server syscalls per msg (writes / reads) |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const c of results) {
@@ -252,7 +254,7 @@ export function markdown(results: Results): string {
     `${m.date} · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.os} · commit ${m.commit} · load average ${m.load[0].toFixed(2)} at start, ${m.load[1].toFixed(2)} at end`,
     `Command: \`${results.command}\` · ${results.runs} run(s) per row, rows interleaved · server and client ${m.pinned ? 'pinned with taskset (server CPU 1, client CPU 0; C: both CPU 0)' : 'not pinned (no taskset)'} · ${Math.round(results.seconds)} s`,
     '',
-    'Ratios are row / raw node:net (server and client) in the same run (median and min–max over runs). ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client; "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (C, D: per round trip; A: per MiB); n/a where not readable.',
+    'Ratios are row / raw node:net (server and client) in the same run, and for the TLS workloads row / raw node:tls (median and min–max over runs). ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client (node:tls for TLS); "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (C, D: per round trip; A, TLS-A: per MiB; TLS-H: per connection, handshake included); n/a where not readable.',
     '',
     resultsTable(results.cases),
     '',

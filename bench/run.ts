@@ -4,7 +4,8 @@
  * For each workload and each run index, runs every row (a server stack and the client driving it) in
  * turn (the order rotates with the run index, so drift hits all rows alike): a fresh server process
  * (CPU 1) and a fresh client process (CPU 0; both on CPU 0 for C), then computes medians, min–max
- * and per-run ratios to raw `node:net` under the raw client, prints the table, and writes
+ * and per-run ratios to raw `node:net` under the raw client (for the TLS workloads, raw `node:tls`
+ * under the raw TLS client), prints the table, and writes
  * `bench/results/latest.{md,json,svg}`. Where the workload counts syscalls, the server is asked for
  * its own before the client starts and after its result. A row that fails or times out is recorded
  * as failed; the run goes on.
@@ -78,7 +79,7 @@ function options(): Options {
       [
         'usage: npm run bench -- [options]',
         '  --quick        small sizes, 2 runs: a smoke run in under a minute',
-        "  --only A,B     workloads to run (A, B, B', C, D, E, F)",
+        "  --only A,B     workloads to run (A, B, B', C, D, E, F, TLS-A, TLS-B, TLS-H; TLS: all three)",
         '  --runs N       runs per stack (default 5; quick 2)',
         "  --profile      --cpu-prof it-socket's server and client (bench/results/profiles/)",
         '  --out DIR      where results go (default bench/results for a full run of every workload,',
@@ -160,7 +161,7 @@ async function runOnce(c: Case, row: Row, run: number, opts: Options): Promise<R
     mkdirSync(profileDir, { recursive: true })
     nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${profileDir}`, profileName('server'))
   }
-  const server = new Child(SERVER, [stack, c.mode], c.sameCpu ? 0 : 1, nodeArgs)
+  const server = new Child(SERVER, [stack, c.mode, ...(c.tls ? ['tls'] : [])], c.sameCpu ? 0 : 1, nodeArgs)
   let client: Child | undefined
   let failed = false
   const mem = async (): Promise<MemorySample> => {
@@ -249,15 +250,19 @@ function progress(c: Case, r: RunRecord): string {
   if (r.error !== undefined) return `${name} FAILED (${r.error.split('\n')[0]})`
   const metrics = c.metrics.map((m) => `${fmt(r.values?.[m.key] ?? Number.NaN)} ${m.unit}`).join(', ')
   const w = r.values?.clientWrites
-  const per = c.syscalls?.unit === 'MiB' ? 'MiB' : 'msg'
+  const per = { MiB: 'MiB', message: 'msg', connection: 'conn' }[c.syscalls?.unit ?? 'message']
   return w === undefined ? `${name} ${metrics}` : `${name} ${metrics} (client ${fmt(w)} writes/${per})`
 }
 
 async function main(): Promise<void> {
   const opts = options()
   const started = Date.now()
+  // A workload is selected by its group (A, B, TLS-B…); TLS selects every TLS workload.
   const selected = cases(opts.quick).filter(
-    (c) => opts.only === undefined || opts.only.includes(c.group.toUpperCase()),
+    (c) =>
+      opts.only === undefined ||
+      opts.only.includes(c.group.toUpperCase()) ||
+      (c.tls && opts.only.includes('TLS')),
   )
   if (selected.length === 0) throw new Error(`--only ${opts.only?.join(',')} selects no workload`)
   const info = machine()

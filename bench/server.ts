@@ -1,5 +1,6 @@
 /**
- * One benchmark server process: `node dist/bench/server.js <stack> <mode>`.
+ * One benchmark server process: `node dist/bench/server.js <stack> <mode> [tls]`. `tls` serves TLS
+ * with the test certificate (`raw-tls` always does; the it-* stack and `raw-net` never do).
  *
  * Prints `{"port":…,"pid":…}` once listening, then answers commands on stdin, one per line:
  * `mem` prints a `MemorySample` (after two forced GCs when run with `--expose-gc`), `io` prints its
@@ -14,8 +15,16 @@ import { createInterface } from 'node:readline'
 import { writeHeapSnapshot } from 'node:v8'
 import { itSocketServer } from './it-socket-stack.js'
 import { itStackServer } from './it-stack.js'
-import type { MemorySample, ServerMode, ServerReady, ServerSyscalls, StackName } from './protocol.js'
+import {
+  type MemorySample,
+  type ServerMode,
+  type ServerReady,
+  type ServerSyscalls,
+  STACKS,
+  type StackName,
+} from './protocol.js'
 import { rawServer } from './raw-net.js'
+import { rawTlsServer } from './raw-tls.js'
 import { syscalls } from './syscalls.js'
 
 const MODES: readonly ServerMode[] = ['bytes', 'lp', 'lines', 'paused']
@@ -34,27 +43,35 @@ function memory(): MemorySample {
   }
 }
 
-async function start(stack: StackName, mode: ServerMode): Promise<number> {
+async function start(stack: StackName, mode: ServerMode, tls: boolean): Promise<number> {
   if (stack === 'it-socket') {
-    const server = await itSocketServer(mode)
+    const server = await itSocketServer(mode, tls)
     const address = server.address
     if (!('port' in address)) throw new Error('expected a TCP address')
     return address.port
   }
+  if (stack === 'raw-tls' && mode !== 'bytes' && mode !== 'lp') {
+    throw new Error(`the raw node:tls server has no ${mode} mode`)
+  }
+  if (tls && stack !== 'raw-tls') throw new Error(`the ${stack} stack has no TLS server`)
   if (stack === 'it-stack' && mode === 'paused') throw new Error('the it-* stack has no paused mode')
   const server =
-    stack === 'raw-net' ? await rawServer(mode) : await itStackServer(mode as 'bytes' | 'lp' | 'lines')
+    stack === 'raw-net'
+      ? await rawServer(mode)
+      : stack === 'raw-tls'
+        ? await rawTlsServer(mode as 'bytes' | 'lp')
+        : await itStackServer(mode as 'bytes' | 'lp' | 'lines')
   const address = server.address()
   if (address === null || typeof address === 'string') throw new Error('expected a TCP address')
   return address.port
 }
 
 async function main(): Promise<void> {
-  const [stack, mode] = process.argv.slice(2) as [StackName, ServerMode]
-  if (!['it-socket', 'raw-net', 'it-stack'].includes(stack) || !MODES.includes(mode)) {
-    throw new Error(`usage: server.js <it-socket|raw-net|it-stack> <${MODES.join('|')}>`)
+  const [stack, mode, transport] = process.argv.slice(2) as [StackName, ServerMode, string | undefined]
+  if (!STACKS.includes(stack) || !MODES.includes(mode) || (transport !== undefined && transport !== 'tls')) {
+    throw new Error(`usage: server.js <${STACKS.join('|')}> <${MODES.join('|')}> [tls]`)
   }
-  const port = await start(stack, mode)
+  const port = await start(stack, mode, transport === 'tls' || stack === 'raw-tls')
   const ready: ServerReady = { port, pid: process.pid }
   process.stdout.write(`${JSON.stringify(ready)}\n`)
   const input = createInterface({ input: process.stdin })

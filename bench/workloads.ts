@@ -1,7 +1,8 @@
 /**
- * The workloads (the issue's table, A to F), their sizes in full and quick mode, the rows each
- * runs (a server stack and the client that drives it), the metrics each reports, and the targets
- * it-socket is held to: as a server under the raw client, and with both ends it-socket.
+ * The workloads (the issue's table, A to F, and the TLS ones: TLS-A, TLS-B, TLS-H), their sizes in
+ * full and quick mode, the rows each runs (a server stack and the client that drives it), the metrics
+ * each reports, and the targets it-socket is held to: as a server under the raw client, and with both
+ * ends it-socket.
  *
  * @module
  */
@@ -28,12 +29,17 @@ export type Flow = 'plain' | 'peak' | 'idle' | 'stall'
 
 export interface Case {
   id: string
-  /** The issue's workload letter; `--only` selects by it. */
+  /** The issue's workload letter (`TLS-A`, `TLS-B`, `TLS-H` for TLS); `--only` selects by it. */
   group: string
   title: string
   /** What the it-socket server runs, for the docs. */
   pipeline: string
   mode: ServerMode
+  /**
+   * Over TLS: every server serves it with the test certificate and every client trusts the test CA
+   * (`tls-fixtures.ts`); the baseline is then raw `node:tls` (`RAW_TLS`).
+   */
+  tls: boolean
   /** The rows run, each a server stack and a client; interleaved run by run. */
   rows: readonly Row[]
   /** Ratios are to this row's value in the same run; none for absolute workloads (F). */
@@ -44,13 +50,16 @@ export interface Case {
   metrics: readonly Metric[]
   client: (port: number, row: Row) => ClientSpec
   /**
-   * What the syscall counts are divided by (messages, round trips or MiB echoed, all of the
-   * exchange); none where the client shape does not matter (E, F), and nothing is counted.
+   * What the syscall counts are divided by (messages, round trips, MiB echoed or connections, all of
+   * the exchange); none where the client shape does not matter (E, F), and nothing is counted.
    */
-  syscalls: { unit: 'message' | 'MiB'; units: number } | undefined
+  syscalls: { unit: SyscallUnit; units: number } | undefined
   /** Per (row, run): beyond it both processes are killed and the run counts as failed. */
   timeoutMs: number
 }
+
+/** What syscall counts are per: a message (or round trip), a MiB echoed, a connection (TLS-H). */
+export type SyscallUnit = 'message' | 'MiB' | 'connection'
 
 export interface Target {
   caseId: string
@@ -74,11 +83,15 @@ export const BOTH: Row = { stack: 'it-socket', client: 'it-socket' }
 export const RAW: Row = { stack: 'raw-net', client: 'raw' }
 /** The it-* stack's server under the raw client. */
 export const IT_STACK: Row = { stack: 'it-stack', client: 'raw' }
+/** The TLS workloads' baseline: the raw `node:tls` server under the raw client on `node:tls`. */
+export const RAW_TLS: Row = { stack: 'raw-tls', client: 'raw' }
 
 /** Every server under the raw client: the client shape does not matter (E) or has no it-socket version. */
 const SERVERS: readonly Row[] = [SERVER, RAW, IT_STACK]
 /** Every server under the raw client, and both ends it-socket. */
 const BOTH_ENDS: readonly Row[] = [SERVER, RAW, IT_STACK, BOTH]
+/** The TLS workloads' rows: it-socket's server under the raw TLS client, raw `node:tls`, both ends it-socket. */
+const TLS_ROWS: readonly Row[] = [SERVER, RAW_TLS, BOTH]
 const msgps: Metric = { key: 'msgps', label: 'messages/s', unit: 'msg/s', better: 'higher' }
 
 /** Sizes for one mode (full or quick). */
@@ -89,6 +102,8 @@ interface Sizes {
   many: [connections: number, roundTrips: number]
   idle: number
   stallBytes: number
+  /** TLS-H: connections in all, and how many at a time. */
+  handshakes: [connections: number, concurrency: number]
   timeoutScale: number
 }
 
@@ -99,6 +114,7 @@ const FULL: Sizes = {
   many: [1000, 50],
   idle: 2000,
   stallBytes: GiB,
+  handshakes: [2000, 16],
   timeoutScale: 1,
 }
 
@@ -109,6 +125,7 @@ const QUICK: Sizes = {
   many: [200, 20],
   idle: 500,
   stallBytes: GiB,
+  handshakes: [400, 16],
   timeoutScale: 0.5,
 }
 
@@ -123,6 +140,7 @@ export function cases(quick: boolean): Case[] {
     title: `B framed echo, ${label}, pipelined`,
     pipeline: 'pipe(conn, lp.decode, lp.encode, conn)',
     mode: 'lp',
+    tls: false,
     rows: BOTH_ENDS,
     baseline: RAW,
     sameCpu: false,
@@ -147,6 +165,7 @@ export function cases(quick: boolean): Case[] {
       title: `A bulk echo, ${s.bulkBytes / MiB} MiB in 64 KiB writes`,
       pipeline: 'pipe(conn, conn)',
       mode: 'bytes',
+      tls: false,
       rows: BOTH_ENDS,
       baseline: RAW,
       sameCpu: false,
@@ -172,6 +191,7 @@ export function cases(quick: boolean): Case[] {
       title: "B' line echo, 64 B lines, pipelined",
       pipeline: 'pipe(conn, l.decode, l.encode, conn)',
       mode: 'lines',
+      tls: false,
       rows: BOTH_ENDS,
       baseline: RAW,
       sameCpu: false,
@@ -195,6 +215,7 @@ export function cases(quick: boolean): Case[] {
       title: 'C ping-pong, one 64 B frame at a time, same CPU',
       pipeline: 'framed(conn, lengthPrefixed()).request(msg) against the lp echo',
       mode: 'lp',
+      tls: false,
       // Each stack with its own client: it-socket's row was always both ends it-socket.
       rows: [BOTH, RAW, { stack: 'it-stack', client: 'it-stack' }],
       baseline: RAW,
@@ -221,6 +242,7 @@ export function cases(quick: boolean): Case[] {
       title: `D ${s.many[0]} concurrent connections × ${s.many[1]} round trips`,
       pipeline: 'serve() + lp echo',
       mode: 'lp',
+      tls: false,
       rows: BOTH_ENDS,
       baseline: RAW,
       sameCpu: false,
@@ -247,6 +269,7 @@ export function cases(quick: boolean): Case[] {
       title: `E server RSS per idle connection, ${s.idle} open`,
       pipeline: 'serve() + lp echo, after one round trip each',
       mode: 'lp',
+      tls: false,
       rows: SERVERS,
       baseline: RAW,
       sameCpu: false,
@@ -270,6 +293,7 @@ export function cases(quick: boolean): Case[] {
       title: `F slow consumer: the peer sends up to ${s.stallBytes / GiB} GiB, nobody reads`,
       pipeline: 'listen(), connections held, never read',
       mode: 'paused',
+      tls: false,
       rows: [SERVER, RAW],
       baseline: undefined,
       sameCpu: false,
@@ -288,6 +312,79 @@ export function cases(quick: boolean): Case[] {
       }),
       syscalls: undefined,
       timeoutMs: t(60_000) + 30_000,
+    },
+    {
+      id: 'TLS-A',
+      group: 'TLS-A',
+      title: `TLS-A bulk echo over TLS, ${s.bulkBytes / MiB} MiB in 64 KiB writes`,
+      pipeline: 'listen({ tls }) + pipe(conn, conn)',
+      mode: 'bytes',
+      tls: true,
+      rows: TLS_ROWS,
+      baseline: RAW_TLS,
+      sameCpu: false,
+      flow: 'plain',
+      metrics: [{ key: 'mibps', label: 'throughput', unit: 'MiB/s', better: 'higher' }],
+      client: (port, row) => ({
+        kind: 'bulk',
+        client: row.client,
+        tls: true,
+        port,
+        totalBytes: s.bulkBytes,
+        writeSize: 64 * KiB,
+        window: 4 * MiB,
+      }),
+      syscalls: { unit: 'MiB', units: s.bulkBytes / MiB },
+      timeoutMs: t(90_000),
+    },
+    {
+      id: 'TLS-B-64',
+      group: 'TLS-B',
+      title: 'TLS-B framed echo over TLS, 64 B, pipelined',
+      pipeline: 'listen({ tls }) + pipe(conn, lp.decode, lp.encode, conn)',
+      mode: 'lp',
+      tls: true,
+      rows: TLS_ROWS,
+      baseline: RAW_TLS,
+      sameCpu: false,
+      flow: 'plain',
+      metrics: [msgps],
+      client: (port, row) => ({
+        kind: 'frames',
+        client: row.client,
+        tls: true,
+        port,
+        codec: 'lp',
+        size: 64,
+        count: s.frames['64'],
+        window: WINDOW,
+      }),
+      syscalls: { unit: 'message', units: s.frames['64'] },
+      timeoutMs: t(120_000),
+    },
+    {
+      id: 'TLS-H',
+      group: 'TLS-H',
+      title: `TLS-H handshakes: ${s.handshakes[0]} connections, ${s.handshakes[1]} at a time, one 64 B round trip each`,
+      pipeline: 'listen({ tls }) + serve() + lp echo',
+      mode: 'lp',
+      tls: true,
+      rows: TLS_ROWS,
+      baseline: RAW_TLS,
+      sameCpu: false,
+      flow: 'plain',
+      metrics: [{ key: 'hsps', label: 'handshakes', unit: 'conn/s', better: 'higher' }],
+      client: (port, row) => ({
+        kind: 'handshakes',
+        client: row.client,
+        tls: true,
+        port,
+        connections: s.handshakes[0],
+        concurrency: s.handshakes[1],
+        size: 64,
+      }),
+      syscalls: { unit: 'connection', units: s.handshakes[0] },
+      timeoutMs: t(60_000),
     },
   ]
 }
@@ -321,7 +418,7 @@ function absolute(
  * The targets. The `SERVER` rows' were set first (it-socket's server against the raw client); the
  * `BOTH` rows' are issue 12's, for a user who writes the client with it-socket too. C's row was
  * always both ends it-socket (each stack runs its own ping-pong client), so both of its targets hold
- * that row.
+ * that row. The TLS workloads' (issue 13) are ratios to raw `node:tls` in the same run.
  */
 export const TARGETS: readonly Target[] = [
   ratio('A', SERVER, 'mibps', RAW, '>=', 0.95, '≥ 0.95× raw net'),
@@ -344,4 +441,8 @@ export const TARGETS: readonly Target[] = [
   ratio('E', SERVER, 'perConn', RAW, '<=', 1.3, '≤ 1.3× raw net'),
   absolute('F', SERVER, 'rssGrowth', '<=', 16, 'RSS growth ≤ 16 MiB'),
   absolute('F', SERVER, 'sentBytes', '<=', 256, 'peer stalls (≪ 1 GiB sent)'),
+  ratio('TLS-A', SERVER, 'mibps', RAW_TLS, '>=', 0.95, '≥ 0.95× raw tls'),
+  ratio('TLS-A', BOTH, 'mibps', RAW_TLS, '>=', 0.95, '≥ 0.95× raw tls'),
+  ratio('TLS-B-64', BOTH, 'msgps', RAW_TLS, '>=', 0.5, '≥ 0.5× raw tls loop'),
+  ratio('TLS-H', BOTH, 'hsps', RAW_TLS, '>=', 0.9, '≥ 0.9× raw tls'),
 ]
