@@ -1,8 +1,8 @@
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net'
 import { connect as tlsConnect } from 'node:tls'
 import { describeValue } from '../describe.js'
-import { TimeoutError } from '../errors.js'
-import { SOCKET_HIGH_WATER_MARK } from '../limits.js'
+import { ItSocketError, TimeoutError } from '../errors.js'
+import { SOCKET_HIGH_WATER_MARK, TLS_HANDSHAKE_TIMEOUT } from '../limits.js'
 import { tlsError } from '../tls/tls-error.js'
 import { type TlsConnectOptions, validateClientTls } from '../tls/tls-options.js'
 import { formatHostPort } from './address.js'
@@ -64,9 +64,10 @@ export interface UnixConnectOptions {
 /** Options common to every {@link connect}. */
 export interface CommonConnectOptions {
   /**
-   * Milliseconds to wait for the connection to be established before failing with `TimeoutError`;
-   * `0` means no limit, as leaving it out does.
-   * @default no limit (the OS's own, about 2 minutes for TCP)
+   * Milliseconds to wait for the connection to be established (and, with `tls`, its handshake done)
+   * before failing with `TimeoutError`; `0` means no limit, as leaving it out does.
+   * @default no limit (the OS's own, about 2 minutes for TCP); with `tls`, a handshake a server
+   * never answers fails after `TLS_HANDSHAKE_TIMEOUT` (10 s)
    */
   timeout?: number
   /**
@@ -127,9 +128,21 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       ? netConnect(withHighWaterMark(netOptions))
       : tlsConnect(withHighWaterMark({ ...netOptions, ...tls.options }))
   let connected = false
+  let handshakeTimer: NodeJS.Timeout | undefined
   if (tls !== undefined) {
     socket.once('connect', () => {
       connected = true
+      // Without a `timeout`, a server that never answers the ClientHello still fails the connect,
+      // after the handshake limit servers apply too.
+      if (timeout === undefined || timeout === 0) {
+        handshakeTimer = setTimeout(() => {
+          socket.destroy(
+            new TimeoutError(
+              `TLS handshake with ${where} timed out after ${TLS_HANDSHAKE_TIMEOUT} ms (the server never answered)`,
+            ),
+          )
+        }, TLS_HANDSHAKE_TIMEOUT)
+      }
       // tls.connect() ignores net's noDelay and keepAlive options: set them on the socket it made.
       if (options.path === undefined) {
         socket.setNoDelay(noDelay)
@@ -146,7 +159,9 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       // whose own code is that of the first failure; translateError keeps it as the cause. Past the
       // TCP connect, any failure is the handshake's.
       onError: (err) =>
-        connected ? tlsError(err, where, 'handshake') : translateError(err, 'connect to', where),
+        connected && !(err instanceof ItSocketError)
+          ? tlsError(err, where, 'handshake')
+          : translateError(err, 'connect to', where),
       timeout,
       onTimeout: () => new TimeoutError(`Connect to ${where} timed out after ${timeout} ms`),
       signal,
@@ -160,6 +175,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   } catch (err) {
     socket.destroy()
     throw err
+  } finally {
+    if (handshakeTimer !== undefined) clearTimeout(handshakeTimer)
   }
 }
 

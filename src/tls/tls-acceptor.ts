@@ -89,7 +89,9 @@ export class TlsAcceptor {
   /** Stops: every handshake in progress is cut, and later outcomes close their sockets. */
   stop(): void {
     this.stopped = true
-    for (const handshake of this.handshakes.values()) handshake.socket.destroy()
+    const cut = [...this.handshakes.values()]
+    this.handshakes.clear()
+    for (const handshake of cut) handshake.socket.destroy()
   }
 
   private onSecure(socket: TLSSocket): void {

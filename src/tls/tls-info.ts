@@ -57,6 +57,10 @@ export class SocketTlsInfo implements TlsInfo {
     const name: unknown = (socket as { servername?: unknown }).servername
     this.servername = typeof name === 'string' && name !== '' ? name : undefined
     this.x509 = socket.getPeerX509Certificate()
+    // TLS 1.3 sends sessions after the handshake: keep the last, Node.js forgets it once closed.
+    socket.on('session', (session: Buffer) => {
+      this.lastSession = session
+    })
     this.authorized = socket.authorized
     const err: unknown = socket.authorizationError
     this.authorizationError =

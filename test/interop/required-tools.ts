@@ -19,10 +19,29 @@ export const TOOLS = [
   {
     name: 'python3',
     package: 'python3',
-    what: "runs the seed's Python echo programs, test/interop/fixtures/*.py",
-    probe: ['--version'],
-    fits: (version: string) => /^Python 3\./m.test(version),
-    unfit: 'does not say it is Python 3',
+    what: "runs the seed's Python echo programs and the TLS peer (ssl module), test/interop/fixtures/*.py",
+    // Prints its version and its ssl module's OpenSSL: tls_peer.py needs the module.
+    probe: ['-c', 'import sys, ssl; print("Python", sys.version.split()[0], ssl.OPENSSL_VERSION)'],
+    fits: (version: string) => /^Python 3\.\S+ OpenSSL /m.test(version),
+    unfit: 'is not Python 3 with its ssl module',
+  },
+  {
+    name: 'openssl',
+    package: 'openssl',
+    what: "OpenSSL's s_server and s_client, the TLS peers of the tls-openssl and STARTTLS tests",
+    probe: ['version'],
+    // -alpn, -noservername, -starttls smtp and TLS 1.3 came with OpenSSL 1.1.1 (LibreSSL differs).
+    fits: (version: string) => /^OpenSSL (1\.1\.1|[3-9]\.)/m.test(version),
+    unfit: 'is not OpenSSL 1.1.1 or later (`openssl version`)',
+  },
+  {
+    name: 'socat',
+    package: 'socat',
+    what: 'socat OPENSSL: and OPENSSL-LISTEN:, the TLS peers of the tls-socat tests',
+    probe: ['-V'],
+    // A socat built without OpenSSL has no OPENSSL addresses.
+    fits: (features: string) => /^\s*#define WITH_OPENSSL 1\b/m.test(features),
+    unfit: 'was built without OpenSSL (its `socat -V` lacks WITH_OPENSSL 1)',
   },
 ] as const
 
@@ -38,7 +57,10 @@ export interface ToolProblem {
   line: string
 }
 
-/** Runs each tool's probe (`nc -h`, `python3 --version`) and reports those that will not do. */
+/**
+ * Runs each tool's probe (`nc -h`, `python3 -c 'import ssl…'`, `openssl version`, `socat -V`) and reports
+ * those that will not do.
+ */
 export function toolProblems(): ToolProblem[] {
   const problems: ToolProblem[] = []
   for (const tool of TOOLS) {
