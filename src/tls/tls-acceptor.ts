@@ -101,7 +101,13 @@ export class TlsAcceptor {
       return
     }
     socket.allowHalfOpen = true
-    this.events.onSecure(socket)
+    // Handed out one turn later: a TLS 1.3 server that writes and ends at once, before Node.js has
+    // sent its session tickets, would otherwise send FIN without close_notify (seen on the wire in
+    // test/tls/close.test.ts; plain node:tls does the same).
+    setImmediate(() => {
+      if (this.stopped || socket.destroyed) socket.destroy()
+      else this.events.onSecure(socket)
+    })
   }
 
   private onClientError(err: Error, socket: TLSSocket): void {
