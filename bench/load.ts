@@ -20,7 +20,7 @@ import {
 } from './frames.js'
 import type { ClientEvent, ClientResult, ClientSpec } from './protocol.js'
 import { VarintReader } from './raw-net.js'
-import { clientContext } from './tls-fixtures.js'
+import { clientContext } from './tls-client-context.js'
 
 type Spec<K extends ClientSpec['kind']> = Extract<ClientSpec, { kind: K }>
 

@@ -24,7 +24,6 @@ import {
   type StackName,
 } from './protocol.js'
 import { rawServer } from './raw-net.js'
-import { rawTlsServer } from './raw-tls.js'
 import { syscalls } from './syscalls.js'
 
 const MODES: readonly ServerMode[] = ['bytes', 'lp', 'lines', 'paused']
@@ -59,7 +58,7 @@ async function start(stack: StackName, mode: ServerMode, tls: boolean): Promise<
     stack === 'raw-net'
       ? await rawServer(mode)
       : stack === 'raw-tls'
-        ? await rawTlsServer(mode as 'bytes' | 'lp')
+        ? await (await import('./raw-tls.js')).rawTlsServer(mode as 'bytes' | 'lp')
         : await itStackServer(mode as 'bytes' | 'lp' | 'lines')
   const address = server.address()
   if (address === null || typeof address === 'string') throw new Error('expected a TCP address')

@@ -9,7 +9,6 @@
 
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { createSecureContext, type SecureContext } from 'node:tls'
 import { fileURLToPath } from 'node:url'
 
 /** dist/bench/ → the checkout's test/fixtures/tls/. */
@@ -34,15 +33,4 @@ export function tlsFiles(): TlsFiles {
     key: readFileSync(join(DIR, 'server-key.pem')),
   }
   return files
-}
-
-let context: SecureContext | undefined
-
-/**
- * The raw client's context, trusting the CA: made once and shared by every connection, as a careful
- * `node:tls` client does (`tls.connect({ ca })` would parse the CA and build a new one per connection).
- */
-export function clientContext(): SecureContext {
-  context ??= createSecureContext({ ca: tlsFiles().ca })
-  return context
 }

@@ -121,7 +121,7 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     throw new TypeError(`${fn}: onError must be a function, got ${describeValue(options.onError)}`)
   }
   const signal = validateSignal(fn, options.signal)
-  const tls = options.tls === undefined ? undefined : validateServerTls(fn, options.tls)
+  const tls = options.tls === undefined ? undefined : await validateServerTls(fn, options.tls)
   if (tls !== undefined && path !== undefined) {
     throw new TypeError(
       `${fn}: tls needs a TCP port: over a Unix socket, upgrade each connection with startTls(conn, { isServer: true, … })`,

@@ -1,8 +1,8 @@
 import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:net'
-import { connect as tlsConnect } from 'node:tls'
 import { describeValue } from '../describe.js'
 import { ItSocketError, TimeoutError } from '../errors.js'
 import { SOCKET_HIGH_WATER_MARK, TLS_HANDSHAKE_TIMEOUT } from '../limits.js'
+import { nodeTls } from '../tls/node-tls.js'
 import { tlsError } from '../tls/tls-error.js'
 import { type TlsConnectOptions, validateClientTls } from '../tls/tls-options.js'
 import { formatHostPort } from './address.js'
@@ -115,7 +115,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const tls =
     options.tls === undefined || options.tls === false
       ? undefined
-      : validateClientTls(
+      : await validateClientTls(
           fn,
           options.tls,
           options.path === undefined ? (options.host ?? 'localhost') : undefined,
@@ -126,7 +126,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
   const socket: Socket =
     tls === undefined
       ? netConnect(withHighWaterMark(netOptions))
-      : tlsConnect(withHighWaterMark({ ...netOptions, ...tls.options }))
+      : nodeTls().connect(withHighWaterMark({ ...netOptions, ...tls.options }))
   let connected = false
   let handshakeTimer: NodeJS.Timeout | undefined
   if (tls !== undefined) {

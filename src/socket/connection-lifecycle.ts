@@ -7,9 +7,9 @@
  * @module
  */
 import type { Socket } from 'node:net'
-import { TLSSocket } from 'node:tls'
 import { AbortError, type ItSocketErrorOptions, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT } from '../limits.js'
+import { isTlsSocket } from '../tls/node-tls.js'
 import { SocketTlsInfo, type TlsInfo } from '../tls/tls-info.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
 import { translateError } from './translate-error.js'
@@ -101,7 +101,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
     void socket.remotePort
     this.localAddress = localAddressOf(socket, init.path)
     // Read now, while the handshake's results are there (a TLS connection exists once it is done).
-    this.tlsInfo = socket instanceof TLSSocket ? new SocketTlsInfo(socket) : undefined
+    this.tlsInfo = isTlsSocket(socket) ? new SocketTlsInfo(socket) : undefined
     this.signal = init.signal
     ;(socket as OwnedSocket)[OWNER] = this
 

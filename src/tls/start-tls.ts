@@ -1,4 +1,4 @@
-import { type TLSSocket, connect as tlsConnect } from 'node:tls'
+import type { TLSSocket } from 'node:tls'
 import { describeValue } from '../describe.js'
 import { TimeoutError } from '../errors.js'
 import { type ByteDuplex, type UnwrappedDuplex, unwrapOrigin } from '../framing/framed.js'
@@ -7,6 +7,7 @@ import { formatAddress } from '../socket/address.js'
 import { Connection, connectionInternals } from '../socket/connection.js'
 import { validateMs, validateOptions } from '../socket/validate.js'
 import { waitFor } from '../socket/wait-for.js'
+import { nodeTls } from './node-tls.js'
 import { TlsAcceptor } from './tls-acceptor.js'
 import { tlsError } from './tls-error.js'
 import { type StartTlsOptions, validateClientTls, validateServerTls } from './tls-options.js'
@@ -54,8 +55,10 @@ export async function startTls(
   const remote = connection.remoteAddress
   const peerHost = 'address' in remote ? remote.address : undefined
   const server =
-    isServer === true ? validateServerTls(fn, { ...tlsOptions, handshakeTimeout: timeoutOption }) : undefined
-  const client = server === undefined ? validateClientTls(fn, tlsOptions, undefined) : undefined
+    isServer === true
+      ? await validateServerTls(fn, { ...tlsOptions, handshakeTimeout: timeoutOption })
+      : undefined
+  const client = server === undefined ? await validateClientTls(fn, tlsOptions, undefined) : undefined
   const timeout = validateMs(fn, 'handshakeTimeout', timeoutOption) ?? TLS_HANDSHAKE_TIMEOUT
 
   const internals = connectionInternals()
@@ -75,7 +78,7 @@ export async function startTls(
     // A server that goes away mid-handshake must end it, not leave it waiting for the rest (the TLS
     // socket takes this setting from the plain one); set back once secure, for the close contract.
     socket.allowHalfOpen = false
-    const tls = tlsConnect({
+    const tls = nodeTls().connect({
       socket,
       // The certificate is checked against `servername`, else the peer's address: never the
       // 'localhost' Node.js would assume.

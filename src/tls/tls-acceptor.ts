@@ -9,9 +9,10 @@
  * @module
  */
 import type { Socket } from 'node:net'
-import { type TLSSocket, Server as TlsServer } from 'node:tls'
+import type { TLSSocket, Server as TlsServer } from 'node:tls'
 import { TimeoutError, TlsError } from '../errors.js'
 import { MAX_TIMER_MS } from '../limits.js'
+import { nodeTls } from './node-tls.js'
 import { tlsError } from './tls-error.js'
 import type { ServerTls } from './tls-options.js'
 
@@ -47,7 +48,7 @@ export class TlsAcceptor {
     private readonly events: AcceptorEvents,
   ) {
     this.handshakeTimeout = settings.handshakeTimeout
-    this.server = new TlsServer({
+    this.server = new (nodeTls().Server)({
       ...settings.options,
       // 0 would mean Node.js's default (120 s): no limit is the longest timer there is.
       handshakeTimeout: settings.handshakeTimeout === 0 ? MAX_TIMER_MS : settings.handshakeTimeout,

@@ -8,18 +8,13 @@
  */
 import { X509Certificate } from 'node:crypto'
 import { isIP } from 'node:net'
-import {
-  type ConnectionOptions,
-  createSecureContext,
-  type SecureContext,
-  type SecureContextOptions,
-  type SecureVersion,
-} from 'node:tls'
+import type { ConnectionOptions, SecureContext, SecureContextOptions, SecureVersion } from 'node:tls'
 import { describeValue } from '../describe.js'
 import { TLS_HANDSHAKE_TIMEOUT } from '../limits.js'
 import { errorCode } from '../socket/translate-error.js'
 import { validateBoolean, validateMs } from '../socket/validate.js'
 import { cachedContext } from './context-cache.js'
+import { loadTls, nodeTls } from './node-tls.js'
 
 /**
  * PEM text or its bytes, or several of them. One PEM may hold several certificates: a certificate
@@ -161,7 +156,12 @@ const SERVER_KEYS: ReadonlySet<string> = new Set([
  * Checks a client's `tls` option (`true` or an object) and loads its certificates. `host` is where
  * the connection goes: its name is the default `servername`.
  */
-export function validateClientTls(fn: string, value: unknown, host: string | undefined): ClientTls {
+export async function validateClientTls(
+  fn: string,
+  value: unknown,
+  host: string | undefined,
+): Promise<ClientTls> {
+  await loadTls()
   if (value === true) value = {}
   if (value === null || typeof value !== 'object') {
     throw new TypeError(`${fn}: tls must be true or an object of TLS options, got ${describeValue(value)}`)
@@ -207,7 +207,8 @@ export function validateClientTls(fn: string, value: unknown, host: string | und
 }
 
 /** Checks a server's `tls` option and loads its certificates (and those of every `sni` name). */
-export function validateServerTls(fn: string, value: unknown): ServerTls {
+export async function validateServerTls(fn: string, value: unknown): Promise<ServerTls> {
+  await loadTls()
   if (value === null || typeof value !== 'object') {
     throw new TypeError(
       `${fn}: tls must be an object with at least cert and key, got ${describeValue(value)}`,
@@ -394,7 +395,7 @@ function caOption(fn: string, name: string, value: unknown): ReturnType<typeof p
  */
 function loadContext(fn: string, where: string, options: SecureContextOptions): SecureContext {
   try {
-    return createSecureContext(options)
+    return nodeTls().createSecureContext(options)
   } catch (err) {
     throw new TypeError(`${fn}: ${culprit(where, options)}: ${messageOf(err)}`, { cause: err })
   }
@@ -404,7 +405,7 @@ function loadContext(fn: string, where: string, options: SecureContextOptions): 
 function culprit(where: string, options: SecureContextOptions): string {
   const fails = (alone: SecureContextOptions): boolean => {
     try {
-      createSecureContext(alone)
+      nodeTls().createSecureContext(alone)
       return false
     } catch {
       return true
