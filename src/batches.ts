@@ -345,9 +345,18 @@ export function offersBatches<T>(source: Source<T>): boolean {
 }
 
 /**
+ * Items of a synchronous source (a generator function's, a Set's) read into one batch at most, and
+ * bytes, when its items are bytes: a bound on how far it is read ahead of its consumer.
+ */
+const SYNC_BATCH = 256
+const SYNC_BATCH_BYTES = 64 * 1024
+
+/**
  * The batches of `source`: its own when it offers them; an array in slices of up to 1,024 items (it is
- * all in memory already); any other source item by item, each as a batch of one, so a lazy source is
- * never read ahead of its consumer.
+ * all in memory already); a synchronous iterable in runs of what it yields at once, up to 256 items
+ * or 64 KiB, so a `function*` source costs a promise per batch rather than per item; any other
+ * (asynchronous) source item by item, each as a batch of one, so it is never read ahead of its
+ * consumer.
  */
 export function batchesOf<T>(source: Source<T>): AsyncIterable<readonly T[]> {
   const offer = (source as Partial<Batched<T>>)[BATCHES]
@@ -356,7 +365,53 @@ export function batchesOf<T>(source: Source<T>): AsyncIterable<readonly T[]> {
     return { [Symbol.asyncIterator]: () => iterator }
   }
   if (Array.isArray(source)) return arraySlices(source)
+  if (isSyncOnly(source)) return syncRuns(source)
   return singles(source)
+}
+
+/** A synchronous iterable that is not also asynchronous. */
+function isSyncOnly<T>(source: Source<T>): source is Iterable<T> {
+  return (
+    typeof (source as Partial<Iterable<T>>)[Symbol.iterator] === 'function' &&
+    typeof (source as Partial<AsyncIterable<T>>)[Symbol.asyncIterator] !== 'function'
+  )
+}
+
+/**
+ * A synchronous source's items in batches of what it yields in a row, bounded by {@link SYNC_BATCH}
+ * items and {@link SYNC_BATCH_BYTES} bytes. What it yielded before throwing is delivered first; left
+ * early, it is closed (`return()`), as `for await` would.
+ */
+async function* syncRuns<T>(source: Iterable<T>): BatchGenerator<T> {
+  const iterator = source[Symbol.iterator]()
+  let done = false
+  try {
+    while (!done) {
+      const batch: T[] = []
+      let bytes = 0
+      let failure: { error: unknown } | undefined
+      while (batch.length < SYNC_BATCH && bytes < SYNC_BATCH_BYTES) {
+        let result: IteratorResult<T>
+        try {
+          result = iterator.next()
+        } catch (error) {
+          done = true
+          failure = { error }
+          break
+        }
+        if (result.done === true) {
+          done = true
+          break
+        }
+        batch.push(result.value)
+        if (result.value instanceof Uint8Array) bytes += result.value.byteLength
+      }
+      if (batch.length > 0) yield batch
+      if (failure !== undefined) throw failure.error
+    }
+  } finally {
+    if (!done) iterator.return?.()
+  }
 }
 
 async function* arraySlices<T>(source: readonly T[]): BatchGenerator<T> {

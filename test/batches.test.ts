@@ -73,10 +73,10 @@ describe('batched()', () => {
     expect(await collect(source[BATCHES]())).toEqual([[2], [3]])
   })
 
-  it('batchesOf() slices arrays and takes other sources item by item (no read-ahead)', async () => {
+  it('batchesOf() slices arrays and takes asynchronous sources item by item (no read-ahead)', async () => {
     expect(await collect(batchesOf([1, 2, 3]))).toEqual([[1, 2, 3]])
     let pulled = 0
-    function* lazy(): Generator<number> {
+    async function* lazy(): AsyncGenerator<number> {
       for (let i = 0; i < 3; i++) {
         pulled++
         yield i
@@ -85,6 +85,58 @@ describe('batched()', () => {
     const iterator = batchesOf(lazy())[Symbol.asyncIterator]()
     expect((await iterator.next()).value).toEqual([0])
     expect(pulled).toBe(1)
+  })
+
+  it('batchesOf() reads a synchronous source in runs of at most 256 items', async () => {
+    let pulled = 0
+    function* counting(): Generator<number> {
+      for (let i = 0; i < 600; i++) {
+        pulled++
+        yield i
+      }
+    }
+    const iterator = batchesOf(counting())[Symbol.asyncIterator]()
+    const first = (await iterator.next()).value as number[]
+    expect(first).toHaveLength(256)
+    expect(pulled).toBe(256) // read ahead by one batch, no more
+    const rest = await collect({ [Symbol.asyncIterator]: () => iterator })
+    expect(rest.map((b) => b.length)).toEqual([256, 88])
+    expect([...first, ...rest.flat()]).toEqual(Array.from({ length: 600 }, (_, i) => i))
+  })
+
+  it('batchesOf() bounds a run of a synchronous byte source at 64 KiB', async () => {
+    function* chunks(): Generator<Uint8Array> {
+      for (let i = 0; i < 5; i++) yield new Uint8Array(40 * 1024)
+    }
+    const batches = await collect(batchesOf(chunks()))
+    expect(batches.map((b) => b.length)).toEqual([2, 2, 1])
+  })
+
+  it('batchesOf() delivers what a synchronous source yielded before it threw, then the error', async () => {
+    function* failing(): Generator<number> {
+      yield 1
+      yield 2
+      throw new Error('boom')
+    }
+    const iterator = batchesOf(failing())[Symbol.asyncIterator]()
+    expect((await iterator.next()).value).toEqual([1, 2])
+    await expect(iterator.next()).rejects.toThrow('boom')
+  })
+
+  it('batchesOf() closes a synchronous source left early', async () => {
+    let closed = false
+    function* endless(): Generator<number> {
+      try {
+        for (let i = 0; ; i++) yield i
+      } finally {
+        closed = true
+      }
+    }
+    for await (const batch of batchesOf(endless())) {
+      expect(batch).toHaveLength(256)
+      break
+    }
+    expect(closed).toBe(true)
   })
 })
 
