@@ -92,6 +92,14 @@ const SERVERS: readonly Row[] = [SERVER, RAW, IT_STACK]
 const BOTH_ENDS: readonly Row[] = [SERVER, RAW, IT_STACK, BOTH]
 /** The TLS workloads' rows: it-socket's server under the raw TLS client, raw `node:tls`, both ends it-socket. */
 const TLS_ROWS: readonly Row[] = [SERVER, RAW_TLS, BOTH]
+/** What every TLS workload shares: its rows against raw `node:tls`, client and server on separate CPUs. */
+const TLS_WORKLOAD = {
+  tls: true,
+  rows: TLS_ROWS,
+  baseline: RAW_TLS,
+  sameCpu: false,
+  flow: 'plain',
+} as const
 const msgps: Metric = { key: 'msgps', label: 'messages/s', unit: 'msg/s', better: 'higher' }
 
 /** Sizes for one mode (full or quick). */
@@ -319,11 +327,7 @@ export function cases(quick: boolean): Case[] {
       title: `TLS-A bulk echo over TLS, ${s.bulkBytes / MiB} MiB in 64 KiB writes`,
       pipeline: 'listen({ tls }) + pipe(conn, conn)',
       mode: 'bytes',
-      tls: true,
-      rows: TLS_ROWS,
-      baseline: RAW_TLS,
-      sameCpu: false,
-      flow: 'plain',
+      ...TLS_WORKLOAD,
       metrics: [{ key: 'mibps', label: 'throughput', unit: 'MiB/s', better: 'higher' }],
       client: (port, row) => ({
         kind: 'bulk',
@@ -343,11 +347,7 @@ export function cases(quick: boolean): Case[] {
       title: 'TLS-B framed echo over TLS, 64 B, pipelined',
       pipeline: 'listen({ tls }) + pipe(conn, lp.decode, lp.encode, conn)',
       mode: 'lp',
-      tls: true,
-      rows: TLS_ROWS,
-      baseline: RAW_TLS,
-      sameCpu: false,
-      flow: 'plain',
+      ...TLS_WORKLOAD,
       metrics: [msgps],
       client: (port, row) => ({
         kind: 'frames',
@@ -368,11 +368,7 @@ export function cases(quick: boolean): Case[] {
       title: `TLS-H handshakes: ${s.handshakes[0]} connections, ${s.handshakes[1]} at a time, one 64 B round trip each`,
       pipeline: 'listen({ tls }) + serve() + lp echo',
       mode: 'lp',
-      tls: true,
-      rows: TLS_ROWS,
-      baseline: RAW_TLS,
-      sameCpu: false,
-      flow: 'plain',
+      ...TLS_WORKLOAD,
       metrics: [{ key: 'hsps', label: 'handshakes', unit: 'conn/s', better: 'higher' }],
       client: (port, row) => ({
         kind: 'handshakes',

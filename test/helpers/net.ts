@@ -1,6 +1,6 @@
 import { once } from 'node:events'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { connect as netConnect, type Socket } from 'node:net'
+import { createServer, type Server as NetServer, connect as netConnect, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Server } from 'it-socket'
@@ -49,5 +49,41 @@ export async function until(
   while (!(await predicate())) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((resolve) => setTimeout(resolve, 5))
+  }
+}
+
+/**
+ * A plain node:net server on 127.0.0.1 recording the remote port of each connection it accepts, in
+ * order; `acceptedUpTo(port)` waits until it accepted the connection from `port`.
+ */
+export async function recordingServer(): Promise<{
+  port: number
+  accepted: number[]
+  acceptedUpTo: (port: number) => Promise<void>
+  close: () => Promise<void>
+}> {
+  const accepted: number[] = []
+  const sockets: Socket[] = []
+  const server: NetServer = createServer((socket) => {
+    accepted.push(socket.remotePort ?? 0)
+    sockets.push(socket)
+    socket.on('error', () => {}) // a client going away is part of some tests
+  })
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  if (address === null || typeof address === 'string') throw new Error('not a TCP server')
+  return {
+    port: address.port,
+    accepted,
+    async acceptedUpTo(port) {
+      while (!accepted.includes(port)) await once(server, 'connection')
+    },
+    async close() {
+      for (const socket of sockets) socket.destroy()
+      const closed = once(server, 'close')
+      server.close()
+      await closed
+    },
   }
 }

@@ -1,5 +1,3 @@
-import { once } from 'node:events'
-import { createServer, type Server as NetServer, type Socket } from 'node:net'
 import { join } from 'node:path'
 import {
   AbortError,
@@ -11,7 +9,7 @@ import {
 } from 'it-socket'
 import { describe, expect, it } from 'vitest'
 import { collectBytes, decoder, encoder } from '../helpers/bytes.js'
-import { portOf, rawConnect, tempDir } from '../helpers/net.js'
+import { portOf, rawConnect, recordingServer, tempDir } from '../helpers/net.js'
 import { unacceptingListener } from '../helpers/spawn.js'
 
 /** A port nobody listens on: bind one, then let it go. */
@@ -20,41 +18,6 @@ async function closedPort(): Promise<number> {
   const port = portOf(server)
   await server.close()
   return port
-}
-
-/**
- * A plain node:net server on 127.0.0.1 recording the remote port of each connection it accepts, in
- * order; `acceptedUpTo(port)` waits until it accepted the connection from `port`.
- */
-async function recordingServer(): Promise<{
-  port: number
-  accepted: number[]
-  acceptedUpTo: (port: number) => Promise<void>
-  close: () => Promise<void>
-}> {
-  const accepted: number[] = []
-  const sockets: Socket[] = []
-  const server: NetServer = createServer((socket) => {
-    accepted.push(socket.remotePort ?? 0)
-    sockets.push(socket)
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('not a TCP server')
-  return {
-    port: address.port,
-    accepted,
-    async acceptedUpTo(port) {
-      while (!accepted.includes(port)) await once(server, 'connection')
-    },
-    async close() {
-      for (const socket of sockets) socket.destroy()
-      const closed = once(server, 'close')
-      server.close()
-      await closed
-    },
-  }
 }
 
 describe('connect()', () => {

@@ -5,7 +5,7 @@
  */
 import { once } from 'node:events'
 import { readFileSync } from 'node:fs'
-import { createServer as netCreateServer, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import {
   type TLSSocket,
   type TlsOptions,
@@ -127,42 +127,6 @@ export async function nodeTlsServer(
     server,
     secured,
     clientErrors,
-    async close() {
-      for (const socket of sockets) socket.destroy()
-      const closed = once(server, 'close')
-      server.close()
-      await closed
-    },
-  }
-}
-
-/**
- * A plain node:net server on 127.0.0.1 counting the connections it accepts, for "opened no socket":
- * `acceptedUpTo(port)` waits until it accepted the connection from local port `port`.
- */
-export async function countingServer(): Promise<{
-  port: number
-  accepted: number[]
-  acceptedUpTo: (port: number) => Promise<void>
-  close: () => Promise<void>
-}> {
-  const accepted: number[] = []
-  const sockets: Socket[] = []
-  const server = netCreateServer((socket) => {
-    accepted.push(socket.remotePort ?? 0)
-    sockets.push(socket)
-    socket.on('error', () => {})
-  })
-  server.listen(0, '127.0.0.1')
-  await once(server, 'listening')
-  const address = server.address()
-  if (address === null || typeof address === 'string') throw new Error('not a TCP server')
-  return {
-    port: address.port,
-    accepted,
-    async acceptedUpTo(port) {
-      while (!accepted.includes(port)) await once(server, 'connection')
-    },
     async close() {
       for (const socket of sockets) socket.destroy()
       const closed = once(server, 'close')

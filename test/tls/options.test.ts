@@ -3,8 +3,8 @@ import { existsSync } from 'node:fs'
 import { join } from 'node:path'
 import { connect, listen, type Server } from 'it-socket'
 import { describe, expect, it } from 'vitest'
-import { portOf, rawConnect, tempDir } from '../helpers/net.js'
-import { certs, countingServer, roundTrip, tlsEchoServer, trustServer } from './helpers.js'
+import { portOf, rawConnect, recordingServer, tempDir } from '../helpers/net.js'
+import { certs, roundTrip, tlsEchoServer, trustServer } from './helpers.js'
 
 /** `key` (PEM) encrypted with `passphrase`. */
 function encryptedKey(key: string, passphrase: string): string {
@@ -173,7 +173,7 @@ describe('connect({ tls }) checks its options before any socket exists', () => {
   it.each(badClientTls.map((row) => [row.label, row.error.name, row] as const))(
     'connect({ tls: %s }) rejects with %s naming the option, and opens no socket',
     async (_label, _name, { tls, error, message }) => {
-      const server = await countingServer()
+      const server = await recordingServer()
       try {
         // A timeout bounds the test should a bad option slip through to a handshake nobody answers.
         const err = await connect({

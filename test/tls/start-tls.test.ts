@@ -46,6 +46,18 @@ async function plainServer(handler: (conn: Connection) => Promise<void>): Promis
   return { server, port: portOf(server), errors, handled }
 }
 
+/** Runs `test` against a plain server that upgrades each connection with startTls() (failures ignored). */
+async function withUpgradingServer(test: (port: number) => Promise<void>): Promise<void> {
+  const { server, port } = await plainServer(async (conn) => {
+    await startTls(conn, serverTls).catch(() => undefined)
+  })
+  try {
+    await test(port)
+  } finally {
+    await server.close()
+  }
+}
+
 /** The server side of a line protocol with STARTTLS: greet, wait for STARTTLS, agree, upgrade, echo lines. */
 async function smtpLikeServer(conn: Connection): Promise<void> {
   const f = framed(conn, lines())
@@ -196,10 +208,7 @@ describe('startTls()', () => {
   })
 
   it('a server certificate that does not verify rejects with TlsError and closes the connection', async () => {
-    const { server, port } = await plainServer(async (conn) => {
-      await startTls(conn, serverTls).catch(() => undefined)
-    })
-    try {
+    await withUpgradingServer(async (port) => {
       const conn = await connect({ host: '127.0.0.1', port })
       const err = await startTls(conn, { servername: 'localhost' }).catch((e: unknown) => e)
       expect(err).toBeInstanceOf(TlsError)
@@ -209,23 +218,17 @@ describe('startTls()', () => {
       expect((err as TlsError).message).toContain(`127.0.0.1:${port}`)
       await conn.closed
       expect(conn.isClosed).toBe(true)
-    } finally {
-      await server.close()
-    }
+    })
   })
 
   it('the certificate is checked against the peer address when no servername is given', async () => {
-    // server.pem names 127.0.0.1 but not 127.0.0.2: with no servername, the address is what counts.
-    const { server, port } = await plainServer(async (conn) => {
-      await startTls(conn, serverTls).catch(() => undefined)
-    })
-    try {
+    await withUpgradingServer(async (port) => {
+      // server.pem names 127.0.0.1 (an IP SAN): no SNI is sent, and the address is what counts.
       const ok = await startTls(await connect({ host: '127.0.0.1', port }), { ca: certs.ca })
       expect(ok.tls?.authorized).toBe(true)
+      expect(ok.tls?.servername).toBeUndefined()
       await ok.close()
-    } finally {
-      await server.close()
-    }
+    })
   })
 
   it('a client that never starts the handshake times out on the accepting side', async () => {
