@@ -46,6 +46,10 @@ export async function bind(options: BindOptions): Promise<Listener> {
     keepAlive: options.keepAlive !== false,
     ...(typeof options.keepAlive === 'number' ? { keepAliveInitialDelay: options.keepAlive } : {}),
   })
+  // Listened to before listening: in a node:cluster worker (round-robin), the primary may hand over
+  // a connection in the same turn as its answer to the listen, before 'listening' is seen here, and
+  // a connection nobody listened for would hang.
+  server.on('connection', options.onConnection)
   // A failed listen() leaves the server unbound (Node.js closes the handle it made), so a failure
   // here has nothing to close.
   try {
@@ -63,7 +67,6 @@ export async function bind(options: BindOptions): Promise<Listener> {
     }
   }
   const address = fromNodeAddress(server.address(), options.path)
-  server.on('connection', options.onConnection)
   // After listening, 'error' means accept() failed (EMFILE, ENFILE…); libuv keeps the listening
   // socket and retries, so the server carries on: report, never crash.
   server.on('error', (err: Error) =>

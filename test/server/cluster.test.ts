@@ -1,0 +1,80 @@
+/**
+ * it-socket servers in node:cluster workers (round-robin): every connection the primary hands a
+ * worker is served, including those handed over as the workers start listening, both workers serve,
+ * and SIGTERM to the primary drains them (connections in flight finish).
+ */
+import { once } from 'node:events'
+import { connect as netConnect, type Socket } from 'node:net'
+import { listen } from 'it-socket'
+import { describe, expect, it } from 'vitest'
+import { portOf } from '../helpers/net.js'
+import { runNode } from '../helpers/spawn.js'
+
+/** A port that was free a moment ago. */
+async function freePort(): Promise<number> {
+  const server = await listen({ host: '127.0.0.1', port: 0 })
+  const port = portOf(server)
+  await server.close()
+  return port
+}
+
+/**
+ * Connects to `port` (retrying while nobody listens yet), sends `message`, half-closes, and
+ * resolves with everything the server sent back.
+ */
+async function echo(port: number, message: string): Promise<string> {
+  for (;;) {
+    const socket: Socket = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true })
+    try {
+      await once(socket, 'connect')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      continue
+    }
+    let received = ''
+    socket.setEncoding('utf8').on('data', (d: string) => {
+      received += d
+    })
+    socket.end(message)
+    await once(socket, 'end')
+    socket.destroy()
+    return received
+  }
+}
+
+describe('node:cluster', () => {
+  it('two workers serve every connection, from the first one on, and SIGTERM drains them', async () => {
+    const port = await freePort()
+    const cluster = runNode('test/server/fixtures/cluster-echo.mjs', [String(port), '2'])
+    try {
+      // Clients start while the workers are still starting: the first connections reach a worker in
+      // the same turn as its listen is answered.
+      const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => echo(port, `message ${i}`)))
+      const pids = new Set<string>()
+      replies.forEach((reply, i) => {
+        const [pid, body] = reply.split('\n')
+        expect(body).toBe(`message ${i}`)
+        pids.add(pid as string)
+      })
+      expect(pids.size).toBe(2)
+
+      // A connection in flight when the primary gets SIGTERM still gets its whole echo.
+      const inFlight = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true })
+      await once(inFlight, 'connect')
+      let received = ''
+      inFlight.setEncoding('utf8').on('data', (d: string) => {
+        received += d
+      })
+      inFlight.write('first half, ')
+      await new Promise((resolve) => setTimeout(resolve, 50))
+      cluster.process.kill('SIGTERM')
+      inFlight.end('second half')
+      await once(inFlight, 'end')
+      expect(received.split('\n')[1]).toBe('first half, second half')
+      expect(await cluster.exited).toBe(0)
+    } finally {
+      cluster.process.kill('SIGKILL')
+    }
+  })
+})
