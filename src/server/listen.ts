@@ -55,6 +55,14 @@ export interface ListenOptions {
    * silent peers. `0` means no limit, as leaving it out does. @default no limit
    */
   idleTimeout?: number
+  /**
+   * Let independent processes listen on the same TCP port, the kernel spreading new connections
+   * among them (`SO_REUSEPORT`; Linux, FreeBSD 12+, DragonFly BSD). Needs Node.js 22.12 (or 23.1)
+   * or later: on an older Node.js, which would ignore it and fail the second process with
+   * `AddressInUseError`, `listen()` throws `TypeError` at once. Within one process tree,
+   * `node:cluster` shares a port without it. @default false
+   */
+  reusePort?: boolean
   /** Disable Nagle's algorithm on accepted connections (see `connect()`). @default true */
   noDelay?: boolean
   /**
@@ -115,6 +123,15 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     validateCount(fn, 'maxConnections', options.maxConnections) ?? Number.POSITIVE_INFINITY
   const maxPending = validateCount(fn, 'maxPending', options.maxPending) ?? MAX_PENDING_CONNECTIONS
   const idleTimeout = validateMs(fn, 'idleTimeout', options.idleTimeout)
+  const reusePort = validateBoolean(fn, 'reusePort', options.reusePort) ?? false
+  if (reusePort) {
+    if (path !== undefined) throw new TypeError(`${fn}: reusePort is for TCP ports, not Unix sockets`)
+    if (!nodeHasReusePort()) {
+      throw new TypeError(
+        `${fn}: reusePort needs Node.js 22.12 or later (or 23.1 or later); this is Node.js ${process.versions.node}, which would ignore it`,
+      )
+    }
+  }
   const noDelay = validateBoolean(fn, 'noDelay', options.noDelay) ?? true
   const keepAlive = validateKeepAlive(fn, options.keepAlive) ?? false
   if (options.onError !== undefined && typeof options.onError !== 'function') {
@@ -144,6 +161,7 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
   const listener = await bind({
     ...(path === undefined ? { host, port } : { path }),
     backlog,
+    ...(reusePort ? { reusePort } : {}),
     noDelay,
     keepAlive,
     onConnection,
@@ -163,4 +181,10 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     })
   }
   return server
+}
+
+/** Node.js passes `reusePort` to the OS from 22.12 on the 22 line, and from 23.1. */
+function nodeHasReusePort(): boolean {
+  const [major = 0, minor = 0] = process.versions.node.split('.').map(Number)
+  return major > 23 || (major === 23 && minor >= 1) || (major === 22 && minor >= 12)
 }

@@ -14,6 +14,8 @@ export interface BindOptions {
   noDelay: boolean
   keepAlive: boolean | number
   ipv6Only?: boolean
+  /** Let other sockets (other processes) bind the same port: the kernel spreads connections (SO_REUSEPORT). */
+  reusePort?: boolean
   /** Called with each accepted socket, paused: it reads nothing until its source is pulled. */
   onConnection: (socket: Socket) => void
   /** Called with errors of the listening socket after it is bound (e.g. EMFILE on accept). */
@@ -86,7 +88,12 @@ export async function bind(options: BindOptions): Promise<Listener> {
 function listenOnce(server: NetServer, options: BindOptions): Promise<void> {
   server.listen({
     ...(options.path === undefined
-      ? { host: options.host, port: options.port ?? 0, ipv6Only: options.ipv6Only ?? false }
+      ? {
+          host: options.host,
+          port: options.port ?? 0,
+          ipv6Only: options.ipv6Only ?? false,
+          ...(options.reusePort === true ? { reusePort: true } : {}),
+        }
       : { path: options.path }),
     ...(options.backlog === undefined ? {} : { backlog: options.backlog }),
   })
