@@ -186,3 +186,19 @@ export class TlsError extends ItSocketError {
     this.reason = reason
   }
 }
+
+/**
+ * Thrown when the bytes at the start of a connection cannot be a PROXY protocol header (v1 or v2):
+ * a bad signature, a malformed v1 line, an unknown v2 command or family, a TLV that overruns the
+ * header, a CRC32C that does not match, or a version the listener does not accept. `reason` is a
+ * stable identifier of what failed (`BAD_SIGNATURE`, `V1_LEADING_ZERO`, `TLV_OVERRUN`, …).
+ */
+export class ProxyProtocolError extends ItSocketError {
+  static readonly code = 'ERR_PROXY_PROTOCOL'
+  /** What failed, e.g. `V1_BAD_PORT` or `CRC32C_MISMATCH`; docs/ERRORS.md lists them all. */
+  readonly reason: string
+  constructor(message = 'Invalid PROXY protocol header', reason = 'UNKNOWN', options?: ItSocketErrorOptions) {
+    super(message, ProxyProtocolError.code, options)
+    this.reason = reason
+  }
+}
