@@ -23,6 +23,7 @@ export {
   InvalidFrameError,
   ItSocketError,
   type ItSocketErrorOptions,
+  ProxyProtocolError,
   ReadInUseError,
   ServerBusyError,
   SinkInUseError,
@@ -76,6 +77,7 @@ export {
   MAX_OUTSTANDING_SENDS,
   MAX_PENDING_CONNECTIONS,
   MAX_TIMER_MS,
+  PROXY_HEADER_TIMEOUT,
   SERVER_CLOSE_TIMEOUT,
   SOCKET_HIGH_WATER_MARK,
   SOURCE_HIGH_WATER_MARK,
@@ -83,6 +85,8 @@ export {
   UDP_QUEUE_SIZE,
 } from './limits.js'
 export { type PipeSink, type PipeSource, type PipeTransform, pipe } from './pipe.js'
+export type { ProxyProtocolOptions } from './proxy/proxy-reader.js'
+export type { ProxyAddress, ProxyHeader, ProxySslInfo, ProxyTlv, ProxyTlvs } from './proxy/types.js'
 export { type ListenOptions, listen } from './server/listen.js'
 export type {
   ConnectionHandler,

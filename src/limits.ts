@@ -35,6 +35,13 @@ export const CLOSE_TIMEOUT = 5_000
 export const TLS_HANDSHAKE_TIMEOUT = 10_000
 
 /**
+ * Milliseconds a trusted proxy has to send a connection's whole PROXY protocol header (5 s), with
+ * `listen({ proxyProtocol })`; then the connection is closed and reported. A connection waiting for
+ * its header holds a `maxPending` slot at most this long. `proxyProtocol.timeout` changes it.
+ */
+export const PROXY_HEADER_TIMEOUT = 5_000
+
+/**
  * Milliseconds `Server.close()` lets open connections finish before aborting them (5 s).
  */
 export const SERVER_CLOSE_TIMEOUT = 5_000

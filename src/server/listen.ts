@@ -1,6 +1,7 @@
 import { describeValue } from '../describe.js'
 import { AbortError } from '../errors.js'
 import { LISTEN_BACKLOG, MAX_PENDING_CONNECTIONS } from '../limits.js'
+import { type ProxyProtocolOptions, validateProxyProtocol } from '../proxy/proxy-reader.js'
 import { formatAddress, type NetAddress, type UnixAddress } from '../socket/address.js'
 import { bind } from '../socket/bind.js'
 import {
@@ -90,6 +91,16 @@ export interface ListenOptions {
    * the handler. TCP only (over a Unix socket, `startTls()` each connection). @default plain TCP
    */
   tls?: TlsListenOptions
+  /**
+   * Expect a PROXY protocol header (v1 or v2) from a trusted load balancer (HAProxy `send-proxy`,
+   * nginx `proxy_protocol on`, AWS NLB) on every connection: `true` trusts loopback only. The header
+   * is required and read before the connection is handed out; `conn.remoteAddress` is then the client
+   * it names (`conn.socketRemoteAddress` the proxy), and `conn.proxy` the header. A connection from
+   * an untrusted address is closed unread; a bad, missing or late header closes its connection and
+   * is reported as `ProxyProtocolError`. One waiting for its header counts against `maxPending`.
+   * TCP only. See docs/DEPLOY.md. @default off
+   */
+  proxyProtocol?: boolean | ProxyProtocolOptions
 }
 
 /**
@@ -138,6 +149,10 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
     throw new TypeError(`${fn}: onError must be a function, got ${describeValue(options.onError)}`)
   }
   const signal = validateSignal(fn, options.signal)
+  const proxy = validateProxyProtocol(fn, options.proxyProtocol)
+  if (proxy !== undefined && path !== undefined) {
+    throw new TypeError(`${fn}: proxyProtocol needs a TCP port, not a Unix socket`)
+  }
   const tls = options.tls === undefined ? undefined : await validateServerTls(fn, options.tls)
   if (tls !== undefined && path !== undefined) {
     throw new TypeError(
@@ -156,6 +171,7 @@ export async function listen(options: ListenOptions = {}): Promise<Server> {
       ...(path === undefined ? {} : { path }),
     },
     tls,
+    proxy,
   })
   const { onConnection, report } = serverInternals().hooks(server)
   const listener = await bind({

@@ -2,6 +2,8 @@ import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { AbortError, ServerBusyError, SocketClosedError } from '../errors.js'
 import { SERVER_CLOSE_TIMEOUT } from '../limits.js'
+import { ProxyReader, type ProxySettings } from '../proxy/proxy-reader.js'
+import type { ProxyHeader } from '../proxy/types.js'
 import { formatAddress, remoteAddressOf, type SocketAddress } from '../socket/address.js'
 import type { Listener } from '../socket/bind.js'
 import { Connection, type ConnectionInit, connectionInternals } from '../socket/connection.js'
@@ -43,6 +45,8 @@ export interface ServerSettings {
   connection: Omit<ConnectionInit, 'onClose'>
   /** Serve TLS: each accepted socket shakes hands before it becomes a connection. */
   tls: ServerTls | undefined
+  /** Read a PROXY protocol header first on each accepted socket. */
+  proxy: ProxySettings | undefined
 }
 
 /** The default reporter: one line on stderr naming the peer. */
@@ -81,6 +85,10 @@ export class Server<A extends SocketAddress = SocketAddress>
   private onDrained: (() => void) | undefined
   /** Runs the TLS handshakes, on a TLS server. */
   private readonly acceptor: TlsAcceptor | undefined
+  /** Reads the PROXY headers, with `proxyProtocol`. */
+  private readonly proxyReader: ProxyReader | undefined
+  /** The PROXY header each socket began with, until its connection is made (after TLS, on TLS). */
+  private readonly proxyHeaders = new WeakMap<Socket, ProxyHeader>()
 
   /** @internal Use `listen()`. */
   constructor(settings: ServerSettings) {
@@ -89,7 +97,15 @@ export class Server<A extends SocketAddress = SocketAddress>
       settings.tls === undefined
         ? undefined
         : new TlsAcceptor(settings.tls, {
-            onSecure: (socket: TLSSocket) => this.admit(socket),
+            onSecure: (socket: TLSSocket, accepted: Socket) =>
+              this.admit(socket, this.proxyHeaders.get(accepted)),
+            onFailure: (err: Error) => this.report(err),
+          })
+    this.proxyReader =
+      settings.proxy === undefined
+        ? undefined
+        : new ProxyReader(settings.proxy, {
+            onHeader: (socket: Socket, header: ProxyHeader) => this.afterHeader(socket, header),
             onFailure: (err: Error) => this.report(err),
           })
   }
@@ -115,7 +131,7 @@ export class Server<A extends SocketAddress = SocketAddress>
 
   /** Connections accepted and waiting to be handed out, TLS handshakes in progress included. */
   get pending(): number {
-    return this.pendingConnections.size + (this.acceptor?.size ?? 0)
+    return this.pendingConnections.size + (this.acceptor?.size ?? 0) + (this.proxyReader?.size ?? 0)
   }
 
   /**
@@ -187,18 +203,38 @@ export class Server<A extends SocketAddress = SocketAddress>
       )
       return
     }
-    if (this.acceptor === undefined) this.admit(socket)
-    else this.acceptor.accept(socket, formatAddress(remoteAddressOf(socket, this.settings.connection.path)))
+    const peer = formatAddress(remoteAddressOf(socket, this.settings.connection.path))
+    if (this.proxyReader !== undefined) this.proxyReader.accept(socket, peer)
+    else if (this.acceptor !== undefined) this.acceptor.accept(socket, peer)
+    else this.admit(socket)
+  }
+
+  /** A socket's PROXY header arrived: on to the TLS handshake, or straight to the queue. */
+  private afterHeader(socket: Socket, header: ProxyHeader): void {
+    if (this.closing) {
+      socket.destroy()
+      return
+    }
+    if (this.acceptor === undefined) {
+      this.admit(socket, header)
+      return
+    }
+    this.proxyHeaders.set(socket, header)
+    this.acceptor.accept(socket, formatAddress(header.source ?? remoteAddressOf(socket)))
   }
 
   /** Makes a connection of an accepted socket (after its handshake, on TLS) and queues it to hand out. */
-  private admit(socket: Socket): void {
+  private admit(socket: Socket, proxy?: ProxyHeader): void {
     if (this.closing) {
       socket.destroy()
       return
     }
     this.pendingConnections.add(
-      new Connection(socket, { ...this.settings.connection, onClose: this.onConnectionClose }),
+      new Connection(socket, {
+        ...this.settings.connection,
+        onClose: this.onConnectionClose,
+        ...(proxy === undefined ? {} : { proxy }),
+      }),
     )
     this.wakeOne()
   }
@@ -269,6 +305,7 @@ export class Server<A extends SocketAddress = SocketAddress>
     this.settings.signal?.removeEventListener('abort', this.onSignalAbort)
     const stopped = this.listener?.close() ?? Promise.resolve()
     this.acceptor?.stop()
+    this.proxyReader?.stop()
     for (const wake of this.waiters.splice(0)) wake()
     const where = this.describe()
     for (const conn of this.pendingConnections) {

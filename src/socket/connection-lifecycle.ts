@@ -9,6 +9,7 @@
 import type { Socket } from 'node:net'
 import { AbortError, type ItSocketErrorOptions, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT } from '../limits.js'
+import type { ProxyHeader } from '../proxy/types.js'
 import { isTlsSocket } from '../tls/node-tls.js'
 import { SocketTlsInfo, type TlsInfo } from '../tls/tls-info.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
@@ -34,6 +35,8 @@ export interface LifecycleInit {
   idleTimeout?: number
   /** Aborts the connection with an `AbortError` when it fires. */
   signal?: AbortSignal
+  /** The PROXY protocol header the connection began with: its source is the remote address. */
+  proxy?: ProxyHeader
 }
 
 /** Where a socket's shared listeners find the connection it belongs to. */
@@ -52,8 +55,25 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   /** The peer's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
   get remoteAddress(): SocketAddress {
     // Made on first use: Node.js keeps what the constructor fetched even after the socket is gone.
-    this.remote ??= remoteAddressOf(this.socket, this.path)
+    this.remote ??= this.init.proxy?.source ?? this.socketRemoteAddress
     return this.remote
+  }
+
+  /**
+   * The peer at the other end of the socket itself: behind a proxy that sent a PROXY header, the
+   * proxy (while `remoteAddress` is the client the header named); else the same as `remoteAddress`.
+   */
+  get socketRemoteAddress(): SocketAddress {
+    this.socketRemote ??= remoteAddressOf(this.socket, this.path)
+    return this.socketRemote
+  }
+
+  /**
+   * The PROXY protocol header this connection began with (`listen({ proxyProtocol })`): version,
+   * command, source and destination, TLVs. `undefined` without the protocol.
+   */
+  get proxy(): ProxyHeader | undefined {
+    return this.init.proxy
   }
 
   /** Our end's address: `{ address, port, family }`, or `{ path }` for a Unix socket. */
@@ -70,6 +90,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   protected readonly socket: Socket
   private readonly path: string | undefined
   private remote: SocketAddress | undefined
+  private socketRemote: SocketAddress | undefined
   private readonly tlsInfo: TlsInfo | undefined
   private readonly signal: AbortSignal | undefined
   /** The listener on `signal`, when there is one. */

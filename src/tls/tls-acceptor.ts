@@ -18,8 +18,11 @@ import type { ServerTls } from './tls-options.js'
 
 /** @internal What the acceptor tells the server about each handshake. */
 export interface AcceptorEvents {
-  /** The handshake succeeded (and the client's certificate verified, when one was asked for). */
-  onSecure(socket: TLSSocket): void
+  /**
+   * The handshake succeeded (and the client's certificate verified, when one was asked for);
+   * `accepted` is the socket given to {@link TlsAcceptor.accept}.
+   */
+  onSecure(socket: TLSSocket, accepted: Socket): void
   /** The handshake failed, timed out, or the client went away: the socket is closed already. */
   onFailure(err: Error): void
 }
@@ -107,7 +110,7 @@ export class TlsAcceptor {
     // test/tls/close.test.ts; plain node:tls does the same).
     setImmediate(() => {
       if (this.stopped || socket.destroyed) socket.destroy()
-      else this.events.onSecure(socket)
+      else this.events.onSecure(socket, handshake.socket)
     })
   }
 
