@@ -86,7 +86,14 @@ export {
 } from './limits.js'
 export { type PipeSink, type PipeSource, type PipeTransform, pipe } from './pipe.js'
 export type { ProxyProtocolOptions } from './proxy/proxy-reader.js'
-export type { ProxyAddress, ProxyHeader, ProxySslInfo, ProxyTlv, ProxyTlvs } from './proxy/types.js'
+export type {
+  ProxyAddress,
+  ProxyHeader,
+  ProxyHeaderInit,
+  ProxySslInfo,
+  ProxyTlv,
+  ProxyTlvs,
+} from './proxy/types.js'
 export { type ListenOptions, listen } from './server/listen.js'
 export type {
   ConnectionHandler,

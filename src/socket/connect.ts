@@ -2,6 +2,8 @@ import { type NetConnectOpts, connect as netConnect, type Socket } from 'node:ne
 import { describeValue } from '../describe.js'
 import { ItSocketError, TimeoutError } from '../errors.js'
 import { SOCKET_HIGH_WATER_MARK, TLS_HANDSHAKE_TIMEOUT } from '../limits.js'
+import { encodeProxyHeader } from '../proxy/proxy-header.js'
+import type { ProxyHeaderInit } from '../proxy/types.js'
 import { nodeTls } from '../tls/node-tls.js'
 import { tlsError } from '../tls/tls-error.js'
 import { type TlsConnectOptions, validateClientTls } from '../tls/tls-options.js'
@@ -86,6 +88,13 @@ export interface CommonConnectOptions {
    * negotiated. `timeout` covers the handshake too. @default plain TCP
    */
   tls?: boolean | TlsConnectOptions
+  /**
+   * A PROXY protocol header (v1 or v2) to send before anything else, naming the client this
+   * connection is made for: what a proxy written with it-socket sends to a server behind it
+   * (`listen({ proxyProtocol })`, HAProxy's `accept-proxy`). Checked before connecting. Not with
+   * `tls` (a proxy relays its client's TLS bytes over a plain connection). @default none
+   */
+  proxyHeader?: ProxyHeaderInit
 }
 
 /** Options of {@link connect}: `{ host, port }` for TCP or `{ path }` for a Unix socket. */
@@ -120,6 +129,7 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
           options.tls,
           options.path === undefined ? (options.host ?? 'localhost') : undefined,
         )
+  const proxyHeader = proxyHeaderOf(fn, options.proxyHeader, tls !== undefined)
   if (signal?.aborted) throw abortedError('connect to', where, signal.reason)
 
   // From here on the socket exists: every way out that does not hand it to a Connection destroys it.
@@ -167,6 +177,8 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
       signal,
       onAbort: (reason) => abortedError('connect to', where, reason),
     })
+    // Before any byte the caller writes: the sink writes after this, in order.
+    if (proxyHeader !== undefined) socket.write(proxyHeader)
     return new Connection(socket, {
       ...(options.path === undefined ? {} : { path: options.path }),
       ...(idleTimeout === undefined ? {} : { idleTimeout }),
@@ -177,6 +189,26 @@ export async function connect(options: ConnectOptions): Promise<Connection> {
     throw err
   } finally {
     if (handshakeTimer !== undefined) clearTimeout(handshakeTimer)
+  }
+}
+
+/** The `proxyHeader` option, encoded (which checks it): `undefined` without one. */
+function proxyHeaderOf(fn: string, header: unknown, tls: boolean): Uint8Array | undefined {
+  if (header === undefined) return undefined
+  if (tls) {
+    throw new TypeError(
+      `${fn}: proxyHeader and tls together are not supported: a proxy sends the header on a plain connection and relays its client's TLS bytes`,
+    )
+  }
+  if (header === null || typeof header !== 'object') {
+    throw new TypeError(`${fn}: proxyHeader must be an object, got ${describeValue(header)}`)
+  }
+  try {
+    return encodeProxyHeader(header as ProxyHeaderInit)
+  } catch (err) {
+    if (err instanceof TypeError) throw new TypeError(`${fn}: proxyHeader: ${err.message}`, { cause: err })
+    if (err instanceof RangeError) throw new RangeError(`${fn}: proxyHeader: ${err.message}`, { cause: err })
+    throw err
   }
 }
 

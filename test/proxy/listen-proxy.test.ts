@@ -17,7 +17,7 @@ import {
 import { describe, expect, it } from 'vitest'
 import { encodeProxyHeader } from '../../src/proxy/proxy-header.js'
 import { collectBytes, decoder, encoder } from '../helpers/bytes.js'
-import { portOf, until } from '../helpers/net.js'
+import { portOf, recordingServer, until } from '../helpers/net.js'
 import { certs } from '../tls/helpers.js'
 
 type Seen = { conn: Connection; remote: unknown; socketRemote: unknown; proxy: Connection['proxy'] }
@@ -184,6 +184,55 @@ describe('listen({ proxyProtocol })', () => {
     await expect(listen({ port: 0, proxyProtocol: { versions: [3] as never } })).rejects.toThrow(TypeError)
     await expect(listen({ port: 0, proxyProtocol: { foo: 1 } as never })).rejects.toThrow(/unknown option/)
     await expect(listen({ path: '/tmp/never.sock', proxyProtocol: true })).rejects.toThrow(/TCP port/)
+  })
+
+  it('connect({ proxyHeader }) sends the header first: the server sees the client it names', async () => {
+    await using peer = await proxiedEcho()
+    for (const version of [1, 2] as const) {
+      await using conn = await connect({
+        host: '127.0.0.1',
+        port: peer.port,
+        proxyHeader: {
+          version,
+          command: 'PROXY',
+          source: { address: '203.0.113.5', port: 6000 + version, family: 'IPv4' },
+          destination: { address: '127.0.0.1', port: peer.port, family: 'IPv4' },
+        },
+      })
+      const echo = collectBytes(conn.source)
+      await conn.sink([encoder.encode(`v${version}`)])
+      expect(decoder.decode(await echo)).toBe(`v${version}`)
+    }
+    expect(peer.seen.map((s) => s.remote)).toEqual([
+      { address: '203.0.113.5', port: 6001, family: 'IPv4' },
+      { address: '203.0.113.5', port: 6002, family: 'IPv4' },
+    ])
+    expect(peer.seen.map((s) => s.proxy?.version)).toEqual([1, 2])
+  })
+
+  it('connect({ proxyHeader }) refuses a bad header, or one with tls, before connecting', async () => {
+    const server = await recordingServer()
+    try {
+      const source = { address: '203.0.113.5', port: 70_000, family: 'IPv4' } as const
+      await expect(
+        connect({
+          host: '127.0.0.1',
+          port: server.port,
+          proxyHeader: { version: 1, command: 'PROXY', source, destination: source },
+        }),
+      ).rejects.toThrow(/connect\(\): proxyHeader: /)
+      await expect(
+        connect({
+          host: '127.0.0.1',
+          port: server.port,
+          tls: true,
+          proxyHeader: { version: 2, command: 'LOCAL' },
+        }),
+      ).rejects.toThrow(/proxyHeader and tls together/)
+      expect(server.accepted).toEqual([])
+    } finally {
+      await server.close()
+    }
   })
 
   it('a plain client of a plain server has no proxy, and socketRemoteAddress equals remoteAddress', async () => {
