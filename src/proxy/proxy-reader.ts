@@ -123,7 +123,12 @@ export class ProxyReader {
   /** Starts reading the header of an accepted (paused) socket; `peer` names it in messages. */
   accept(socket: Socket, peer: string): void {
     const address = socket.remoteAddress
-    if (address === undefined || !this.settings.trusted(address)) {
+    if (address === undefined) {
+      // Reset before it was accepted (a load balancer's health check does that): nobody to read.
+      socket.destroy()
+      return
+    }
+    if (!this.settings.trusted(address)) {
       socket.destroy()
       this.events.onFailure(
         new ProxyProtocolError(
@@ -226,6 +231,12 @@ class HeaderRead {
 
   private readonly onGone = (err?: unknown): void => {
     if (this.done) return
+    if (this.received.length === 0) {
+      // Connected and left without a byte (a health check): no header was ever started.
+      this.finish()
+      this.socket.destroy()
+      return
+    }
     this.fail(
       new ProxyProtocolError(
         `Connection from ${this.peer} ended before its PROXY header was complete`,

@@ -43,6 +43,15 @@ export const TOOLS = [
     fits: (features: string) => /^\s*#define WITH_OPENSSL 1\b/m.test(features),
     unfit: 'was built without OpenSSL (its `socat -V` lacks WITH_OPENSSL 1)',
   },
+  {
+    name: 'haproxy',
+    package: 'haproxy',
+    what: 'the load balancer in front of it-socket servers in the PROXY protocol tests (send-proxy, send-proxy-v2)',
+    probe: ['-v'],
+    // `HAProxy version 2.6.12-1+deb12u4 …`; `-db`, `send-proxy-v2` and `check inter` as the tests use them.
+    fits: (version: string) => /^HAProxy version ([2-9]|\d{2,})\./m.test(version),
+    unfit: 'is not HAProxy 2 or later (`haproxy -v`)',
+  },
 ] as const
 
 type Tool = (typeof TOOLS)[number]
@@ -58,8 +67,8 @@ export interface ToolProblem {
 }
 
 /**
- * Runs each tool's probe (`nc -h`, `python3 -c 'import ssl…'`, `openssl version`, `socat -V`) and reports
- * those that will not do.
+ * Runs each tool's probe (`nc -h`, `python3 -c 'import ssl…'`, `openssl version`, `socat -V`,
+ * `haproxy -v`) and reports those that will not do.
  */
 export function toolProblems(): ToolProblem[] {
   const problems: ToolProblem[] = []

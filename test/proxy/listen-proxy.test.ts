@@ -138,6 +138,20 @@ describe('listen({ proxyProtocol })', () => {
     expect(peer.seen).toHaveLength(0)
   })
 
+  it('a peer that connects and leaves without a byte (a health check) is not reported', async () => {
+    await using peer = await proxiedEcho()
+    for (let i = 0; i < 3; i++) {
+      const socket = netConnect({ host: '127.0.0.1', port: peer.port })
+      await once(socket, 'connect')
+      socket.end()
+      await once(socket, 'close')
+    }
+    // The next client is served, and nothing was reported before it.
+    const { echo } = await send(peer.port, [Buffer.concat([v1('192.0.2.9', 1), encoder.encode('x')])])
+    expect(decoder.decode(await echo)).toBe('x')
+    expect(peer.errors).toEqual([])
+  })
+
   it('a peer that is not trusted is closed unread and reported', async () => {
     await using peer = await proxiedEcho({ proxyProtocol: { trusted: ['10.0.0.0/8'] } })
     const { socket, echo } = await send(peer.port, [Buffer.concat([v1('192.0.2.7', 1), encoder.encode('x')])])
