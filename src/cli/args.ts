@@ -5,6 +5,7 @@ import type { ConnectCommandOptions } from './connect-command.js'
 import { type Framing, parseFraming } from './framing.js'
 import { helpFor } from './help.js'
 import type { ListenCommandOptions } from './listen-command.js'
+import { LISTEN_PROXY_OPTIONS, listenProxy, rejectProxyFlags } from './proxy-flags.js'
 import type { Target } from './target.js'
 import {
   CONNECT_TLS_OPTIONS,
@@ -41,6 +42,7 @@ export const LISTEN_OPTIONS = {
   echo: { type: 'boolean' },
   'max-connections': { type: 'string' },
   'idle-timeout': { type: 'string' },
+  ...LISTEN_PROXY_OPTIONS,
   ...LISTEN_TLS_OPTIONS,
 } as const
 
@@ -87,6 +89,7 @@ function parseListen(args: string[]): Command {
         throw new UsageError(`--${option} does not apply to --udp: UDP has no connections`, 'listen')
       }
     }
+    rejectProxyFlags(values)
     rejectTlsFlags('listen', values)
     const { host, port } = udpAddress('listen', values.unix, positionals, true)
     return {
@@ -107,6 +110,7 @@ function parseListen(args: string[]): Command {
       until: values.until,
       maxConnections: positiveInteger('listen', '--max-connections', values['max-connections']),
       idleTimeout: milliseconds('listen', '--idle-timeout', values['idle-timeout']),
+      proxyProtocol: listenProxy(values, where),
       // Last: the files are read once everything else on the command line is known to be right.
       tls: listenTls(values, where),
       verbose,

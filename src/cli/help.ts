@@ -47,9 +47,16 @@ Options:
   --idle-timeout MS      close a connection after MS milliseconds without traffic
   --udp                  a UDP socket: each datagram is one message (--framing raw or lines);
                          --echo sends each back to its sender
-  --verbose              stack traces with errors, and what each TLS connection negotiated
-                         (also NODE_DEBUG=it-socket, with debug lines)
+  --verbose              stack traces with errors, what each TLS connection negotiated, and
+                         the proxy of each connection (also NODE_DEBUG=it-socket, with debug lines)
   -h, --help             this text
+
+PROXY protocol (TCP only; behind a load balancer such as HAProxy or nginx):
+  --proxy-protocol       require a PROXY header (v1 or v2) first on each connection; the peer
+                         shown is the client it names. An untrusted peer, or a bad or late
+                         (5 s) header, is logged and closed; the server goes on
+  --trusted LIST         who may send the header: addresses or CIDR blocks separated by commas
+                         (10.0.0.0/8,::1/128); default loopback only. Needs --proxy-protocol
 
 TLS (TCP only; the other TLS options need --tls):
   --tls                  serve TLS: a client's failed handshake is logged, the server goes on
@@ -68,6 +75,7 @@ Examples:
   it-socket listen 8443 --tls --cert server.pem --key server-key.pem --echo --framing lines
   it-socket listen 8443 --tls --cert server.pem --key server-key.pem \\
                         --require-client-cert --ca ca.pem --verbose
+  it-socket listen 0.0.0.0:7788 --proxy-protocol --trusted 10.0.0.11,10.0.0.12 --echo
 `
 
 /** `it-socket connect --help`. */

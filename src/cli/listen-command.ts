@@ -3,6 +3,7 @@ import {
   type Connection,
   formatAddress,
   listen,
+  type ProxyProtocolOptions,
   type Server,
   type TlsListenOptions,
 } from 'it-socket'
@@ -26,9 +27,14 @@ export interface ListenCommandOptions {
   until: string | undefined
   maxConnections: number | undefined
   idleTimeout: number | undefined
+  /** `--proxy-protocol [--trusted CIDR,…]`: read a PROXY header first (`true`: from loopback only). */
+  proxyProtocol: true | ProxyProtocolOptions | undefined
   /** `--tls` with its certificate files read: serve TLS. */
   tls: TlsSetup<TlsListenOptions> | undefined
-  /** `--verbose`: stack traces with the errors logged, and what each TLS connection negotiated. */
+  /**
+   * `--verbose`: stack traces with the errors logged, what each TLS connection negotiated, and
+   * (with `--proxy-protocol`) the proxy each connection came through.
+   */
   verbose: boolean
 }
 
@@ -43,7 +49,9 @@ export const SHUTDOWN_TIMEOUT = 2_000
  * printed to stdout, prefixed with the peer's address while more than one peer is connected. Runs
  * until SIGINT or SIGTERM, then stops accepting, gives connections {@link SHUTDOWN_TIMEOUT} ms to
  * finish and resolves with 0. With `--tls`, a client whose handshake fails is logged (one line
- * naming it and the reason) and never becomes a connection.
+ * naming it and the reason) and never becomes a connection. With `--proxy-protocol`, the peer named
+ * everywhere is the client of the PROXY header; a connection from an untrusted address, or with a
+ * bad, late or missing header, is logged (one line) and never becomes a connection either.
  *
  * @throws the listen error (`AddressInUseError`) for main to report, or a `UsageError` for
  *   certificate files OpenSSL cannot load
@@ -59,9 +67,11 @@ export async function listenCommand(options: ListenCommandOptions): Promise<numb
         : { path: target.path }),
       ...(options.maxConnections === undefined ? {} : { maxConnections: options.maxConnections }),
       ...(options.idleTimeout === undefined ? {} : { idleTimeout: options.idleTimeout }),
+      ...(options.proxyProtocol === undefined ? {} : { proxyProtocol: options.proxyProtocol }),
       ...(options.tls === undefined ? {} : { tls: options.tls.options }),
-      // Errors of the listening socket, connections turned away (ServerBusyError) and, with TLS,
-      // failed handshakes (TlsError, TimeoutError: their messages name the client).
+      // Errors of the listening socket, connections turned away (ServerBusyError), with TLS failed
+      // handshakes (TlsError, TimeoutError), and with the PROXY protocol untrusted peers and bad,
+      // late or missing headers (ProxyProtocolError): their messages name the peer.
       onError: (err) => log(formatError(err, verbose)),
     })
   } catch (err) {
@@ -85,10 +95,7 @@ export async function listenCommand(options: ListenCommandOptions): Promise<numb
   await server.serve(async (conn) => {
     const peer = peerName(conn, ++serial)
     open.add(conn)
-    const tls = conn.tls
-    log(
-      tls !== undefined && verbose ? `${peer} connected: ${tlsSummary(tls, 'client')}` : `${peer} connected`,
-    )
+    log(connectedLine(conn, peer, verbose, options.proxyProtocol !== undefined))
     try {
       const messages = terminator(framing, options.until)(framing.messages.decode(conn.source))
       if (options.echo) {
@@ -112,11 +119,25 @@ export async function listenCommand(options: ListenCommandOptions): Promise<numb
   return 0
 }
 
-/** What the "listening on" line says in parentheses: `tls, echo, framing lines`. */
+/** What the "listening on" line says in parentheses: `proxy protocol, tls, echo, framing lines`. */
 function describeMode(options: ListenCommandOptions): string {
+  const proxy = options.proxyProtocol === undefined ? [] : ['proxy protocol']
   const security =
     options.tls === undefined ? [] : [options.tls.options.requestCert === true ? 'mutual tls' : 'tls']
-  return [...security, options.echo ? 'echo' : 'print', `framing ${options.framing.spec}`].join(', ')
+  return [...proxy, ...security, options.echo ? 'echo' : 'print', `framing ${options.framing.spec}`].join(
+    ', ',
+  )
+}
+
+/**
+ * `PEER connected`; with `--verbose`, ` via proxy ADDRESS` (the socket's peer, under
+ * `--proxy-protocol`) and `: WHAT TLS NEGOTIATED`.
+ */
+function connectedLine(conn: Connection, peer: string, verbose: boolean, proxied: boolean): string {
+  if (!verbose) return `${peer} connected`
+  const via = proxied ? ` via proxy ${formatAddress(conn.socketRemoteAddress)}` : ''
+  const tls = conn.tls === undefined ? '' : `: ${tlsSummary(conn.tls, 'client')}`
+  return `${peer} connected${via}${tls}`
 }
 
 /** The peer's address; Unix peers all show the socket's path, so they are numbered too. */

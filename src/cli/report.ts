@@ -1,4 +1,4 @@
-import { ItSocketError, TlsError } from 'it-socket'
+import { ItSocketError, ProxyProtocolError, TlsError } from 'it-socket'
 
 /** What a person can do about an error, by its `code`. */
 const HINTS: Record<string, string> = {
@@ -30,6 +30,11 @@ const TLS_HINTS: Record<string, string> = {
   ERR_SSL_HTTP_REQUEST: 'the client speaks plain HTTP, not TLS',
 }
 
+/** What a person can do about a refused PROXY header, by its `reason`. */
+const PROXY_HINTS: Record<string, string> = {
+  UNTRUSTED_PEER: 'its address is not in --trusted',
+}
+
 /**
  * One line for a person: the error's message (it-socket's messages name the address or the limit;
  * TLS's also the reason), plus a hint for the errors people hit most. Node.js system errors without
@@ -38,6 +43,11 @@ const TLS_HINTS: Record<string, string> = {
 export function describeError(err: unknown): string {
   if (!(err instanceof Error)) return String(err)
   const message = firstLine(err.message) || err.name
+  if (err instanceof ProxyProtocolError) {
+    // The class and reason, as a TLS failure's line has its reason: what to grep for in a log.
+    const hint = PROXY_HINTS[err.reason]
+    return `${message} (${err.name} ${err.reason}${hint === undefined ? '' : `: ${hint}`})`
+  }
   if (err instanceof ItSocketError) {
     const hint = err instanceof TlsError ? TLS_HINTS[err.reason] : HINTS[err.code]
     return hint === undefined ? message : `${message} (${hint})`
