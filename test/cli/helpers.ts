@@ -2,6 +2,8 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { parseCommand } from '../../src/cli/args.js'
+import { UsageError } from '../../src/cli/usage-error.js'
 
 /** The repository root: the built command is `dist/src/cli/main.js` below it. */
 export const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -109,4 +111,15 @@ export async function freePort(): Promise<number> {
 
 function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+}
+
+/** The usage error `parseCommand(args)` throws; fails the test if it throws none or another error. */
+export function usageError(args: string[]): UsageError {
+  try {
+    parseCommand(args)
+  } catch (err) {
+    if (err instanceof UsageError) return err
+    throw err
+  }
+  throw new Error(`${JSON.stringify(args)} parsed without a usage error`)
 }

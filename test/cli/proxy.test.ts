@@ -1,9 +1,9 @@
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseCommand } from '../../src/cli/args.js'
-import { UsageError, usageLine } from '../../src/cli/usage-error.js'
+import { usageLine } from '../../src/cli/usage-error.js'
 import { rawConnect, readAll } from '../helpers/net.js'
-import { type Child, cli, killAll, listeningPort } from './helpers.js'
+import { type Child, cli, killAll, listeningPort, usageError } from './helpers.js'
 
 // The built command (npm run build first) as a child process; the clients are node:net sockets
 // that write the PROXY header themselves, as a load balancer would.
@@ -156,17 +156,6 @@ describe('it-socket listen --proxy-protocol', () => {
 })
 
 describe('it-socket listen --proxy-protocol: arguments', () => {
-  /** The usage error `parseCommand(args)` throws; fails the test if it throws none or another error. */
-  function usageError(args: string[]): UsageError {
-    try {
-      parseCommand(args)
-    } catch (err) {
-      if (err instanceof UsageError) return err
-      throw err
-    }
-    throw new Error(`${JSON.stringify(args)} parsed without a usage error`)
-  }
-
   function proxyOption(args: string[]): unknown {
     const command = parseCommand(args)
     if (command.name !== 'listen') throw new Error(`parsed as ${command.name}`)

@@ -3,9 +3,9 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import type { Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { parseCommand } from '../../src/cli/args.js'
-import { UsageError, usageLine } from '../../src/cli/usage-error.js'
+import { usageLine } from '../../src/cli/usage-error.js'
 import { rawConnect, readAll, tempDir } from '../helpers/net.js'
-import { type Child, cli, killAll, listeningPort, root } from './helpers.js'
+import { type Child, cli, killAll, listeningPort, root, usageError } from './helpers.js'
 
 // The built command (npm run build first) as child processes, with the checked-in certificates of
 // test/fixtures/tls (see generate.sh there): no openssl needed.
@@ -232,17 +232,6 @@ describe('it-socket --tls', () => {
 })
 
 describe('it-socket --tls: usage errors', () => {
-  /** The usage error `parseCommand(args)` throws; fails the test if it throws none or another error. */
-  function usageError(args: string[]): UsageError {
-    try {
-      parseCommand(args)
-    } catch (err) {
-      if (err instanceof UsageError) return err
-      throw err
-    }
-    throw new Error(`${JSON.stringify(args)} parsed without a usage error`)
-  }
-
   const missing = fixture('missing.pem')
   const rows: Array<[args: string[], message: RegExp]> = [
     // files: read before anything is bound, named in the message

@@ -1,22 +1,10 @@
 import { readFileSync } from 'node:fs'
 import { MAX_TIMER_MS } from 'it-socket'
 import { afterEach, describe, expect, it } from 'vitest'
-import { parseCommand } from '../../src/cli/args.js'
 import { quote, UsageError, usageLine } from '../../src/cli/usage-error.js'
-import { cli, killAll, root } from './helpers.js'
+import { cli, killAll, root, usageError } from './helpers.js'
 
 afterEach(killAll)
-
-/** The usage error `parseCommand(args)` throws; fails the test if it throws none or another error. */
-function usageError(args: string[]): UsageError {
-  try {
-    parseCommand(args)
-  } catch (err) {
-    if (err instanceof UsageError) return err
-    throw err
-  }
-  throw new Error(`${JSON.stringify(args)} parsed without a usage error`)
-}
 
 /** What main prints for a usage error: one line, then nothing (no stack, no cause, no hint lines). */
 const ONE_LINE = /^it-socket: [^\n\r\v\f\u0085\u2028\u2029]+ \(see it-socket (listen |connect )?--help\)\n$/
