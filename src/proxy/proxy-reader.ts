@@ -107,12 +107,12 @@ function trustedOf(fn: string, trusted: unknown): (address: string) => boolean {
 
 /** @internal Reads the PROXY header of each accepted socket; see the module comment. */
 export class ProxyReader {
-  /** Sockets whose header is awaited: they count against `maxPending`. */
-  private readonly reading = new Set<Socket>()
+  /** @internal Sockets whose header is awaited: they count against `maxPending`. */
+  readonly reading = new Set<Socket>()
 
   constructor(
-    private readonly settings: ProxySettings,
-    private readonly events: ProxyReaderEvents,
+    /** @internal */ readonly settings: ProxySettings,
+    /** @internal */ readonly events: ProxyReaderEvents,
   ) {}
 
   /** Connections whose header is awaited. */
@@ -150,27 +150,17 @@ export class ProxyReader {
     for (const socket of this.reading) socket.destroy()
     this.reading.clear()
   }
-
-  /** @internal For {@link HeaderRead}. */
-  get options(): ProxySettings {
-    return this.settings
-  }
-
-  /** @internal For {@link HeaderRead}: the read of `socket` began or ended. */
-  track(socket: Socket, reading: boolean): void {
-    if (reading) this.reading.add(socket)
-    else this.reading.delete(socket)
-  }
-
-  /** @internal For {@link HeaderRead}. */
-  get handlers(): ProxyReaderEvents {
-    return this.events
-  }
 }
 
 /** One socket's header read: the bytes so far, the timer, the listeners. */
 class HeaderRead {
+  /** The bytes so far: the first chunk as it came, then a view of `store`. */
   private received: Uint8Array = new Uint8Array(0)
+  /**
+   * Where the chunks after the first are gathered, grown by doubling: a header sent in many small
+   * segments costs each byte one copy, not one per segment after it (v2 allows 65,551 bytes).
+   */
+  private store: Buffer | undefined
   /** Remembers how far it got: each chunk costs its own bytes, not the whole header again. */
   private readonly parser: ProxyHeaderParser
   private timer: NodeJS.Timeout | undefined
@@ -181,12 +171,12 @@ class HeaderRead {
     private readonly socket: Socket,
     private readonly peer: string,
   ) {
-    this.parser = new ProxyHeaderParser(reader.options.versions)
+    this.parser = new ProxyHeaderParser(reader.settings.versions)
   }
 
   start(): void {
-    const { timeout } = this.reader.options
-    this.reader.track(this.socket, true)
+    const { timeout } = this.reader.settings
+    this.reader.reading.add(this.socket)
     if (timeout > 0) {
       this.timer = setTimeout(() => {
         this.fail(
@@ -206,7 +196,7 @@ class HeaderRead {
 
   private readonly onData = (chunk: Buffer): void => {
     if (this.done) return
-    this.received = this.received.length === 0 ? chunk : Buffer.concat([this.received, chunk])
+    this.append(chunk)
     let result: ProxyParseResult
     try {
       result = this.parser.parse(this.received)
@@ -226,7 +216,23 @@ class HeaderRead {
     const rest = this.received.subarray(result.length)
     // What came after the header is the connection's first bytes: back in front of its stream.
     if (rest.length > 0) this.socket.unshift(rest)
-    this.reader.handlers.onHeader(this.socket, result.header)
+    this.reader.events.onHeader(this.socket, result.header)
+  }
+
+  private append(chunk: Buffer): void {
+    const had = this.received.length
+    if (had === 0) {
+      this.received = chunk
+      return
+    }
+    const length = had + chunk.length
+    if (this.store === undefined || length > this.store.length) {
+      const grown = Buffer.allocUnsafe(Math.max(length, 2 * (this.store?.length ?? had)))
+      grown.set(this.received)
+      this.store = grown
+    }
+    this.store.set(chunk, had)
+    this.received = this.store.subarray(0, length)
   }
 
   private readonly onGone = (err?: unknown): void => {
@@ -254,12 +260,12 @@ class HeaderRead {
     this.socket.off('end', this.onGone)
     this.socket.off('error', this.onGone)
     this.socket.off('close', this.onGone)
-    this.reader.track(this.socket, false)
+    this.reader.reading.delete(this.socket)
   }
 
   private fail(err: Error): void {
     this.finish()
     this.socket.destroy()
-    if (!this.reader.stopped) this.reader.handlers.onFailure(err)
+    if (!this.reader.stopped) this.reader.events.onFailure(err)
   }
 }

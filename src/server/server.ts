@@ -194,7 +194,7 @@ export class Server<A extends SocketAddress = SocketAddress>
     }
     const pending = this.pending
     if (pending >= this.settings.maxPending) {
-      const peer = formatAddress(remoteAddressOf(socket, this.settings.connection.path))
+      const peer = this.peerOf(socket)
       socket.destroy()
       this.report(
         new ServerBusyError(
@@ -203,10 +203,15 @@ export class Server<A extends SocketAddress = SocketAddress>
       )
       return
     }
-    const peer = formatAddress(remoteAddressOf(socket, this.settings.connection.path))
-    if (this.proxyReader !== undefined) this.proxyReader.accept(socket, peer)
-    else if (this.acceptor !== undefined) this.acceptor.accept(socket, peer)
+    // A plain connection needs no name now: its own remoteAddress is made when first asked for.
+    if (this.proxyReader !== undefined) this.proxyReader.accept(socket, this.peerOf(socket))
+    else if (this.acceptor !== undefined) this.acceptor.accept(socket, this.peerOf(socket))
     else this.admit(socket)
+  }
+
+  /** An accepted socket's peer, as messages name it. */
+  private peerOf(socket: Socket): string {
+    return formatAddress(remoteAddressOf(socket, this.settings.connection.path))
   }
 
   /** A socket's PROXY header arrived: on to the TLS handshake, or straight to the queue. */

@@ -64,7 +64,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
    * proxy (while `remoteAddress` is the client the header named); else the same as `remoteAddress`.
    */
   get socketRemoteAddress(): SocketAddress {
-    this.socketRemote ??= remoteAddressOf(this.socket, this.path)
+    this.socketRemote ??= remoteAddressOf(this.socket, this.init.path)
     return this.socketRemote
   }
 
@@ -88,11 +88,9 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   }
 
   protected readonly socket: Socket
-  private readonly path: string | undefined
   private remote: SocketAddress | undefined
   private socketRemote: SocketAddress | undefined
   private readonly tlsInfo: TlsInfo | undefined
-  private readonly signal: AbortSignal | undefined
   /** The listener on `signal`, when there is one. */
   private signalListener: (() => void) | undefined
   /** The first error; once set, both halves fail with it. */
@@ -117,13 +115,11 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   constructor(socket: Socket, init: LifecycleInit) {
     this.socket = socket
     this.init = init
-    this.path = init.path
     // Fetched now, while the socket is open (see remoteAddress).
     void socket.remotePort
     this.localAddress = localAddressOf(socket, init.path)
     // Read now, while the handshake's results are there (a TLS connection exists once it is done).
     this.tlsInfo = isTlsSocket(socket) ? new SocketTlsInfo(socket) : undefined
-    this.signal = init.signal
     ;(socket as OwnedSocket)[OWNER] = this
 
     // Paused before 'data' is listened to, so nothing flows until the source is pulled; Node.js
@@ -146,11 +142,11 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
         this.abort(new TimeoutError(`Connection with ${this.name} idle for ${init.idleTimeout} ms`))
       })
     }
-    if (this.signal !== undefined) {
+    if (init.signal !== undefined) {
       const listener = (): void => this.onSignalAbort()
       this.signalListener = listener
-      if (this.signal.aborted) queueMicrotask(listener)
-      else this.signal.addEventListener('abort', listener, { once: true })
+      if (init.signal.aborted) queueMicrotask(listener)
+      else init.signal.addEventListener('abort', listener, { once: true })
     }
   }
 
@@ -296,7 +292,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   private onSignalAbort(): void {
     this.abort(
       new AbortError(`Connection with ${this.name} was aborted by its signal`, {
-        cause: this.signal?.reason,
+        cause: this.init.signal?.reason,
       }),
     )
   }
@@ -305,7 +301,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
     this.hasClosed = true
     this.closedLatch?.open()
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
-    if (this.signalListener !== undefined) this.signal?.removeEventListener('abort', this.signalListener)
+    if (this.signalListener !== undefined) this.init.signal?.removeEventListener('abort', this.signalListener)
     this.wake()
     this.afterClose()
   }

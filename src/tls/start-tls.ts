@@ -1,7 +1,7 @@
 import type { TLSSocket } from 'node:tls'
 import { describeValue } from '../describe.js'
 import { TimeoutError } from '../errors.js'
-import { type ByteDuplex, type UnwrappedDuplex, unwrapOrigin } from '../framing/framed.js'
+import { type UnwrappedDuplex, unwrapOrigin } from '../framing/framed.js'
 import { TLS_HANDSHAKE_TIMEOUT } from '../limits.js'
 import { formatAddress } from '../socket/address.js'
 import { Connection, connectionInternals } from '../socket/connection.js'
@@ -10,7 +10,13 @@ import { waitFor } from '../socket/wait-for.js'
 import { nodeTls } from './node-tls.js'
 import { TlsAcceptor } from './tls-acceptor.js'
 import { tlsError } from './tls-error.js'
-import { type StartTlsOptions, validateClientTls, validateServerTls } from './tls-options.js'
+import {
+  type ClientTls,
+  type ServerTls,
+  type StartTlsOptions,
+  validateClientTls,
+  validateServerTls,
+} from './tls-options.js'
 
 /**
  * Upgrades an open plain connection to TLS over the same socket (STARTTLS, as SMTP, IMAP,
@@ -51,14 +57,15 @@ export async function startTls(
   if (isServer !== undefined && typeof isServer !== 'boolean') {
     throw new TypeError(`${fn}: isServer must be a boolean, got ${describeValue(isServer)}`)
   }
-  const peer = formatAddress(connection.remoteAddress)
   const remote = connection.remoteAddress
+  const peer = formatAddress(remote)
   const peerHost = 'address' in remote ? remote.address : undefined
-  const server =
+  // Either side's options, checked: the accepting side's include its handshake limit.
+  const side: { server: ServerTls } | { client: ClientTls } =
     isServer === true
-      ? await validateServerTls(fn, { ...tlsOptions, handshakeTimeout: timeoutOption })
-      : undefined
-  const client = server === undefined ? await validateClientTls(fn, tlsOptions, undefined) : undefined
+      ? { server: await validateServerTls(fn, { ...tlsOptions, handshakeTimeout: timeoutOption }) }
+      : { client: await validateClientTls(fn, tlsOptions, undefined) }
+  // The accepting side's limit is checked with its options (validateServerTls): this is the client's.
   const timeout = validateMs(fn, 'handshakeTimeout', timeoutOption) ?? TLS_HANDSHAKE_TIMEOUT
 
   const internals = connectionInternals()
@@ -69,12 +76,12 @@ export async function startTls(
   if (ahead.length > 0) socket.unshift(Buffer.concat(ahead))
 
   let secure: TLSSocket
-  if (server !== undefined) {
+  if ('server' in side) {
     secure = await new Promise<TLSSocket>((resolve, reject) => {
-      new TlsAcceptor(server, { onSecure: resolve, onFailure: reject }).accept(socket, peer)
+      new TlsAcceptor(side.server, { onSecure: resolve, onFailure: reject }).accept(socket, peer)
     })
   } else {
-    const options = client?.options ?? {}
+    const { options } = side.client
     // A server that goes away mid-handshake must end it, not leave it waiting for the rest (the TLS
     // socket takes this setting from the plain one); set back once secure, for the close contract.
     socket.allowHalfOpen = false
@@ -110,7 +117,7 @@ function connectionOf(fn: string, conn: unknown): { connection: Connection; repl
   if (conn instanceof Connection) return { connection: conn, replay: () => [] }
   const origin = typeof conn === 'object' && conn !== null ? unwrapOrigin(conn) : undefined
   if (origin !== undefined) {
-    const inner = connectionOf(fn, origin.duplex as ByteDuplex)
+    const inner = connectionOf(fn, origin.duplex)
     return {
       connection: inner.connection,
       replay: () => [...origin.takeReplay(), ...inner.replay()],

@@ -31,8 +31,6 @@ export interface AcceptorEvents {
 interface Handshake {
   readonly socket: Socket
   readonly peer: string
-  /** Its socket closed before the outcome was known (the TLS socket's event follows). */
-  closed: boolean
 }
 
 /** @internal Runs the TLS handshakes of a server's accepted sockets; see the module comment. */
@@ -70,7 +68,7 @@ export class TlsAcceptor {
    * comes as `onSecure` or `onFailure`.
    */
   accept(socket: Socket, peer: string): void {
-    const handshake: Handshake = { socket, peer, closed: false }
+    const handshake: Handshake = { socket, peer }
     // A Unix socket has no peer address: it is told apart only while it is the one handshake in
     // progress (startTls() runs one per acceptor; listen() refuses TLS over Unix sockets).
     const key = keyOf(socket) ?? `unix#${++this.serial}`
@@ -78,7 +76,6 @@ export class TlsAcceptor {
     socket.once('close', () => {
       if (this.handshakes.get(key) !== handshake) return
       this.handshakes.delete(key)
-      handshake.closed = true
       this.unclaimed.push(handshake)
       // The TLS socket's own event comes in this same turn; if none claims it, report it then.
       setImmediate(() => this.reportUnclaimed(handshake))
@@ -141,15 +138,7 @@ export class TlsAcceptor {
         { cause: err },
       )
     }
-    if (code === 'ECONNRESET') {
-      return new TlsError(
-        `TLS handshake with ${peer} failed (ECONNRESET): the client closed the connection`,
-        'ECONNRESET',
-        {
-          cause: err,
-        },
-      )
-    }
+    if (code === 'ECONNRESET') return clientGone(peer, err)
     return tlsError(err, peer, 'handshake')
   }
 
@@ -177,13 +166,17 @@ export class TlsAcceptor {
     if (i === -1) return
     this.unclaimed.splice(i, 1)
     if (this.stopped) return
-    this.events.onFailure(
-      new TlsError(
-        `TLS handshake with ${handshake.peer} failed (ECONNRESET): the client closed the connection`,
-        'ECONNRESET',
-      ),
-    )
+    this.events.onFailure(clientGone(handshake.peer))
   }
+}
+
+/** The error of a client that closed its connection in the middle of the handshake. */
+function clientGone(peer: string, cause?: Error): TlsError {
+  return new TlsError(
+    `TLS handshake with ${peer} failed (ECONNRESET): the client closed the connection`,
+    'ECONNRESET',
+    cause === undefined ? undefined : { cause },
+  )
 }
 
 /**
