@@ -17,6 +17,7 @@ import {
 import { UDP_LINGER, type UdpConnectCommandOptions } from './udp-connect-command.js'
 import type { UdpListenCommandOptions } from './udp-listen-command.js'
 import { quote, UsageError } from './usage-error.js'
+import { MAX_WORKERS } from './workers.js'
 
 /** What the command line asks for. */
 export type Command =
@@ -42,6 +43,7 @@ export const LISTEN_OPTIONS = {
   echo: { type: 'boolean' },
   'max-connections': { type: 'string' },
   'idle-timeout': { type: 'string' },
+  workers: { type: 'string' },
   ...LISTEN_PROXY_OPTIONS,
   ...LISTEN_TLS_OPTIONS,
 } as const
@@ -84,6 +86,9 @@ function parseListen(args: string[]): Command {
   const verbose = values.verbose === true
   const echo = values.echo === true
   if (values.udp === true) {
+    if (values.workers !== undefined) {
+      throw new UsageError('--workers does not apply to --udp: a UDP server runs in one process', 'listen')
+    }
     for (const option of ['until', 'max-connections', 'idle-timeout'] as const) {
       if (values[option] !== undefined) {
         throw new UsageError(`--${option} does not apply to --udp: UDP has no connections`, 'listen')
@@ -110,6 +115,8 @@ function parseListen(args: string[]): Command {
       until: values.until,
       maxConnections: positiveInteger('listen', '--max-connections', values['max-connections']),
       idleTimeout: milliseconds('listen', '--idle-timeout', values['idle-timeout']),
+      workers:
+        integer('listen', '--workers', values.workers, MAX_WORKERS, `a number from 1 to ${MAX_WORKERS}`) ?? 1,
       proxyProtocol: listenProxy(values, where),
       // Last: the files are read once everything else on the command line is known to be right.
       tls: listenTls(values, where),

@@ -45,6 +45,9 @@ Options:
   --until MSG            end a connection once it sent MSG (echoed first with --echo)
   --max-connections N    serve at most N connections at once; the rest wait unread
   --idle-timeout MS      close a connection after MS milliseconds without traffic
+  --workers N            serve from N processes (node:cluster, round-robin; default 1): a
+                         crashed worker is restarted (at most 5 times a minute), SIGTERM
+                         drains them all
   --udp                  a UDP socket: each datagram is one message (--framing raw or lines);
                          --echo sends each back to its sender
   --verbose              stack traces with errors, what each TLS connection negotiated, and
@@ -76,6 +79,7 @@ Examples:
   it-socket listen 8443 --tls --cert server.pem --key server-key.pem \\
                         --require-client-cert --ca ca.pem --verbose
   it-socket listen 0.0.0.0:7788 --proxy-protocol --trusted 10.0.0.11,10.0.0.12 --echo
+  it-socket listen 0.0.0.0:7788 --echo --workers 4                 one worker per core
 `
 
 /** `it-socket connect --help`. */

@@ -27,6 +27,8 @@ export interface ListenCommandOptions {
   until: string | undefined
   maxConnections: number | undefined
   idleTimeout: number | undefined
+  /** `--workers N`: serve from N `node:cluster` worker processes (1: this process alone). */
+  workers: number
   /** `--proxy-protocol [--trusted CIDR,…]`: read a PROXY header first (`true`: from loopback only). */
   proxyProtocol: true | ProxyProtocolOptions | undefined
   /** `--tls` with its certificate files read: serve TLS. */
@@ -53,10 +55,16 @@ export const SHUTDOWN_TIMEOUT = 2_000
  * everywhere is the client of the PROXY header; a connection from an untrusted address, or with a
  * bad, late or missing header, is logged (one line) and never becomes a connection either.
  *
+ * `onShutdown` says when to drain and when to force: SIGINT and SIGTERM, or in a `--workers` worker
+ * the primary's messages.
+ *
  * @throws the listen error (`AddressInUseError`) for main to report, or a `UsageError` for
  *   certificate files OpenSSL cannot load
  */
-export async function listenCommand(options: ListenCommandOptions): Promise<number> {
+export async function listenCommand(
+  options: ListenCommandOptions,
+  onShutdown: typeof onShutdownSignals = onShutdownSignals,
+): Promise<number> {
   const { framing, target } = options
   const verbose = options.verbose || debug.enabled
   let server: Server
@@ -82,7 +90,7 @@ export async function listenCommand(options: ListenCommandOptions): Promise<numb
   const open = new Set<Connection>()
   let shuttingDown = false
   let serial = 0
-  const removeSignalHandlers = onShutdownSignals(
+  const removeSignalHandlers = onShutdown(
     () => {
       shuttingDown = true
       void server.close({ timeout: SHUTDOWN_TIMEOUT })

@@ -9,13 +9,15 @@
  */
 import { type Command, parseCommand } from './args.js'
 import { connectCommand } from './connect-command.js'
-import { listenCommand } from './listen-command.js'
-import { debug } from './log.js'
+import { type ListenCommandOptions, listenCommand } from './listen-command.js'
+import { debug, log, tagLog } from './log.js'
 import { formatError } from './report.js'
 import { udpConnectCommand } from './udp-connect-command.js'
 import { udpListenCommand } from './udp-listen-command.js'
 import { UsageError, usageLine } from './usage-error.js'
 import { readVersion } from './version.js'
+import { leavePrimary, onPrimaryShutdown, workerSlot } from './worker-shutdown.js'
+import { runWorkers } from './workers.js'
 
 /** Exit status of a command that could not run as written. */
 export const EXIT_USAGE = 2
@@ -49,7 +51,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       process.stderr.write(`it-socket: ${usageLine(err)}\n`)
       return EXIT_USAGE
     }
-    process.stderr.write(`it-socket: ${formatError(err, command.verbose || debug.enabled)}\n`)
+    log(formatError(err, command.verbose || debug.enabled))
     return EXIT_FAILURE
   }
 }
@@ -57,13 +59,28 @@ export async function main(argv: readonly string[]): Promise<number> {
 function run(command: Exclude<Command, { name: 'help' | 'version' }>): Promise<number> {
   switch (command.name) {
     case 'listen':
-      return listenCommand(command.options)
+      return command.options.workers > 1 ? listenWorkers(command.options) : listenCommand(command.options)
     case 'udp-listen':
       return udpListenCommand(command.options)
     case 'connect':
       return connectCommand(command.options)
     case 'udp-connect':
       return udpConnectCommand(command.options)
+  }
+}
+
+/**
+ * `listen --workers N`: the primary forks the workers; each worker (the same command line, forked
+ * with `IT_SOCKET_WORKER` set) serves as one process would, tagged and stopped by the primary.
+ */
+async function listenWorkers(options: ListenCommandOptions): Promise<number> {
+  const slot = workerSlot()
+  if (slot === undefined) return runWorkers(options.workers)
+  tagLog(`[worker ${slot}]`)
+  try {
+    return await listenCommand(options, onPrimaryShutdown)
+  } finally {
+    await leavePrimary()
   }
 }
 
