@@ -99,7 +99,10 @@ export class Server<A extends SocketAddress = SocketAddress>
         : new TlsAcceptor(settings.tls, {
             onSecure: (socket: TLSSocket, accepted: Socket) =>
               this.admit(socket, this.proxyHeaders.get(accepted)),
-            onFailure: (err: Error) => this.report(err),
+            // A client that left without a byte (a health check) is not worth a report.
+            onFailure: (err: Error, silent: boolean) => {
+              if (!silent) this.report(err)
+            },
           })
     this.proxyReader =
       settings.proxy === undefined

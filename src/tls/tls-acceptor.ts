@@ -23,8 +23,12 @@ export interface AcceptorEvents {
    * `accepted` is the socket given to {@link TlsAcceptor.accept}.
    */
   onSecure(socket: TLSSocket, accepted: Socket): void
-  /** The handshake failed, timed out, or the client went away: the socket is closed already. */
-  onFailure(err: Error): void
+  /**
+   * The handshake failed, timed out, or the client went away: the socket is closed already.
+   * `silent` when the client left without sending a byte (a load balancer's TCP health check
+   * does that): no handshake was ever started, so a server need not report it.
+   */
+  onFailure(err: Error, silent: boolean): void
 }
 
 /** A handshake in progress: the accepted socket and the peer as messages name it. */
@@ -117,7 +121,11 @@ export class TlsAcceptor {
     // Node.js reports a timed-out handshake and leaves the socket open: closing it is ours to do.
     socket.destroy()
     if (handshake === undefined || this.stopped) return
-    this.events.onFailure(this.failure(err, socket, handshake.peer))
+    const code = (err as NodeJS.ErrnoException).code
+    this.events.onFailure(
+      this.failure(err, socket, handshake.peer),
+      code === 'ECONNRESET' && handshake.socket.bytesRead === 0,
+    )
   }
 
   /** The error to report for a failed handshake with `peer`. */
@@ -146,6 +154,10 @@ export class TlsAcceptor {
   private claim(socket: TLSSocket): Handshake | undefined {
     const key = keyOf(socket)
     if (key === undefined) {
+      // A TCP peer's address is gone once its socket closed: the oldest handshake whose socket
+      // closed unreported is then this one, not whichever happens to be the one in progress.
+      if (this.unclaimed.length > 0) return this.unclaimed.shift()
+      // A Unix socket has no address at all: told apart only while it is the one in progress.
       if (this.handshakes.size !== 1) return undefined
       const [only, handshake] = this.handshakes.entries().next().value as [string, Handshake]
       this.handshakes.delete(only)
@@ -166,7 +178,7 @@ export class TlsAcceptor {
     if (i === -1) return
     this.unclaimed.splice(i, 1)
     if (this.stopped) return
-    this.events.onFailure(clientGone(handshake.peer))
+    this.events.onFailure(clientGone(handshake.peer), handshake.socket.bytesRead === 0)
   }
 }
 

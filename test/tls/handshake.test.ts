@@ -343,14 +343,36 @@ describe('listen({ tls }): failed handshakes go to onError, never to the handler
     )
     expect((await turnedAwayEnd).byteLength).toBe(0)
     turnedAway.destroy()
-    // The silent client giving up frees its slot: it is reported, and the next client is served.
+    // The silent client giving up frees its slot (unreported: it never sent a byte), and the next
+    // client is served.
     silent.destroy()
-    await peer.reports.count(2)
-    expect(peer.reports.errors[1]).toBeInstanceOf(TlsError)
-    expect((peer.reports.errors[1] as TlsError).reason).toBe('ECONNRESET')
     await until(() => peer.server.pending === 0, 5_000, 'the slot to free')
     await using conn = await connect({ host: '127.0.0.1', port: peer.port, tls: trustServer })
     expect(await roundTrip(conn, 'next')).toBe('next')
+    expect(peer.reports.errors).toHaveLength(1)
+  })
+
+  it('a client that leaves without a byte (a TCP health check) is not reported; one that leaves mid-hello is', async () => {
+    await using peer = await tlsEchoServer(certs.server)
+    const healthCheck = await rawConnect(peer.port)
+    healthCheck.end()
+    const resetCheck = await rawConnect(peer.port)
+    resetCheck.resetAndDestroy()
+    // The start of a ClientHello record, then gone.
+    const partial = await rawConnect(peer.port)
+    partial.on('error', () => {}) // the server's reset: expected
+    const partialPort = partial.localPort
+    partial.end(Buffer.from([0x16, 0x03, 0x01, 0x00, 0x50, 0x01]))
+    await peer.reports.count(1)
+    expect(peer.reports.errors[0]).toBeInstanceOf(TlsError)
+    expect((peer.reports.errors[0] as TlsError).reason).toBe('ECONNRESET')
+    expect(peer.reports.errors[0]?.message).toContain(`127.0.0.1:${partialPort}`)
+    await until(() => peer.server.pending === 0, 5_000, 'every slot to free')
+    // A client served after them proves the quiet ones were dealt with, not reported late.
+    await using conn = await connect({ host: '127.0.0.1', port: peer.port, tls: trustServer })
+    expect(await roundTrip(conn, 'after')).toBe('after')
+    expect(peer.reports.errors).toHaveLength(1)
+    for (const socket of [healthCheck, partial]) socket.destroy()
   })
 
   it('handshakes go on while maxConnections is reached: the client waits handshaken for a slot', async () => {
