@@ -28,6 +28,7 @@ export class ItSocketError extends Error {
 
 /** Thrown when nobody is listening at the address a connection was attempted to. */
 export class ConnectionRefusedError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_CONNECTION_REFUSED'
   constructor(message = 'Connection refused', options?: ItSocketErrorOptions) {
     super(message, ConnectionRefusedError.code, options)
@@ -36,6 +37,7 @@ export class ConnectionRefusedError extends ItSocketError {
 
 /** Thrown when the peer reset the connection (or it broke) while data was in flight. */
 export class ConnectionResetError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_CONNECTION_RESET'
   constructor(message = 'Connection reset by peer', options?: ItSocketErrorOptions) {
     super(message, ConnectionResetError.code, options)
@@ -44,6 +46,7 @@ export class ConnectionResetError extends ItSocketError {
 
 /** Thrown when a connect timeout or an idle timeout expired. */
 export class TimeoutError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_TIMEOUT'
   constructor(message = 'Timed out', options?: ItSocketErrorOptions) {
     super(message, TimeoutError.code, options)
@@ -52,6 +55,7 @@ export class TimeoutError extends ItSocketError {
 
 /** Thrown when an operation was aborted: `abort()` was called or an `AbortSignal` fired. */
 export class AbortError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_ABORTED'
   constructor(message = 'The operation was aborted', options?: ItSocketErrorOptions) {
     super(message, AbortError.code, options)
@@ -60,6 +64,7 @@ export class AbortError extends ItSocketError {
 
 /** Thrown when `listen()` is asked for an address another socket is already bound to. */
 export class AddressInUseError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_ADDRESS_IN_USE'
   constructor(message = 'Address already in use', options?: ItSocketErrorOptions) {
     super(message, AddressInUseError.code, options)
@@ -71,6 +76,7 @@ export class AddressInUseError extends ItSocketError {
  * `udp.bind()`, `udp.connect()` or a UDP send; the message names it.
  */
 export class HostNotFoundError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_HOST_NOT_FOUND'
   constructor(message = 'Host not found', options?: ItSocketErrorOptions) {
     super(message, HostNotFoundError.code, options)
@@ -79,6 +85,7 @@ export class HostNotFoundError extends ItSocketError {
 
 /** Thrown when a connection (or server) is used after it was closed. */
 export class SocketClosedError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_SOCKET_CLOSED'
   constructor(message = 'Socket is closed', options?: ItSocketErrorOptions) {
     super(message, SocketClosedError.code, options)
@@ -90,6 +97,7 @@ export class SocketClosedError extends ItSocketError {
  * is still sending).
  */
 export class SinkInUseError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_SINK_IN_USE'
   constructor(message = 'sink() may be called only once per connection', options?: ItSocketErrorOptions) {
     super(message, SinkInUseError.code, options)
@@ -102,6 +110,7 @@ export class SinkInUseError extends ItSocketError {
  * or when a connection's source is read twice at once.
  */
 export class ReadInUseError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_READ_IN_USE'
   constructor(message = 'Another read is pending', options?: ItSocketErrorOptions) {
     super(message, ReadInUseError.code, options)
@@ -110,6 +119,7 @@ export class ReadInUseError extends ItSocketError {
 
 /** Thrown when a framed stream is read, written or unwrapped again after `unwrap()` handed it back. */
 export class UnwrappedError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_UNWRAPPED'
   constructor(message = 'The framed stream was unwrapped', options?: ItSocketErrorOptions) {
     super(message, UnwrappedError.code, options)
@@ -121,6 +131,7 @@ export class UnwrappedError extends ItSocketError {
  * accepted connections waiting for a `maxConnections` slot was full.
  */
 export class ServerBusyError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_SERVER_BUSY'
   constructor(message = 'Server busy: connection queue is full', options?: ItSocketErrorOptions) {
     super(message, ServerBusyError.code, options)
@@ -129,6 +140,7 @@ export class ServerBusyError extends ItSocketError {
 
 /** Thrown when a datagram is larger than the socket can send (`EMSGSIZE`); the message names the size. */
 export class DatagramTooLargeError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_DATAGRAM_TOO_LARGE'
   constructor(message = 'Datagram too large', options?: ItSocketErrorOptions) {
     super(message, DatagramTooLargeError.code, options)
@@ -137,6 +149,7 @@ export class DatagramTooLargeError extends ItSocketError {
 
 /** Thrown for any other operating-system socket error; `cause` holds it and the message names its code. */
 export class SocketError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_SOCKET'
   constructor(message = 'Socket error', options?: ItSocketErrorOptions) {
     super(message, SocketError.code, options)
@@ -145,6 +158,7 @@ export class SocketError extends ItSocketError {
 
 /** Thrown when a frame (announced, or growing while searched for its delimiter) exceeds `maxLength`. */
 export class FrameTooLongError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_FRAME_TOO_LONG'
   constructor(message = 'Frame too long', options?: ItSocketErrorOptions) {
     super(message, FrameTooLongError.code, options)
@@ -156,6 +170,7 @@ export class FrameTooLongError extends ItSocketError {
  * required, malformed JSON.
  */
 export class InvalidFrameError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_INVALID_FRAME'
   constructor(message = 'Invalid frame', options?: ItSocketErrorOptions) {
     super(message, InvalidFrameError.code, options)
@@ -164,6 +179,7 @@ export class InvalidFrameError extends ItSocketError {
 
 /** Thrown when the stream ended in the middle of a frame. */
 export class UnexpectedEndError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_UNEXPECTED_EOF'
   constructor(message = 'Unexpected end of stream', options?: ItSocketErrorOptions) {
     super(message, UnexpectedEndError.code, options)
@@ -178,6 +194,7 @@ export class UnexpectedEndError extends ItSocketError {
  * `ERR_TLS_CERT_ALTNAME_INVALID`, `ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED`, …).
  */
 export class TlsError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_TLS'
   /** OpenSSL's or Node.js's code for what failed, e.g. `CERT_HAS_EXPIRED`. */
   readonly reason: string
@@ -194,6 +211,7 @@ export class TlsError extends ItSocketError {
  * stable identifier of what failed (`BAD_SIGNATURE`, `V1_LEADING_ZERO`, `TLV_OVERRUN`, …).
  */
 export class ProxyProtocolError extends ItSocketError {
+  /** The `code` of every instance of this class: compare `err.code` with it. */
   static readonly code = 'ERR_PROXY_PROTOCOL'
   /** What failed, e.g. `V1_BAD_PORT` or `CRC32C_MISMATCH`; docs/ERRORS.md lists them all. */
   readonly reason: string

@@ -16,7 +16,10 @@ export function defineCodec<K extends CodecKind, T>(
   kind: K,
   createDecoder: () => FrameDecoder<T>,
   encodeFrame: (message: T) => Uint8Array | Uint8ArrayList,
-): Codec<T> & { readonly kind: K } {
+): Codec<T> & {
+  /** The `kind` passed in, typed as given. */
+  readonly kind: K
+} {
   return {
     kind,
     encode: encodeWith(encodeFrame),

@@ -25,7 +25,9 @@ export interface AbortOptions {
  * is read once; its `sink` is called at most once, lazily, on the first write.
  */
 export interface ByteDuplex {
+  /** The bytes received, read once by `framed()`. */
   source: Source<Uint8Array | Uint8ArrayList>
+  /** Writes the encoded bytes; called at most once, on the first write. */
   sink: Sink<AsyncGenerator<Uint8Array | Uint8ArrayList>, unknown>
 }
 

@@ -14,6 +14,7 @@ export type ProxyAddress =
       address: string
       /** 0–65535. */
       port: number
+      /** The address family, as in Node.js's `net` addresses. */
       family: 'IPv4' | 'IPv6'
     }
   | {
@@ -23,7 +24,9 @@ export type ProxyAddress =
 
 /** One v2 TLV as sent: its type (0–255) and value (at most 65,535 bytes). */
 export interface ProxyTlv {
+  /** The TLV's type, 0–255 (PP2_TYPE_*). */
   type: number
+  /** The TLV's value, at most 65,535 bytes. */
   value: Uint8Array
 }
 
@@ -69,6 +72,7 @@ export interface ProxyTlvs {
 
 /** A parsed PROXY protocol header. */
 export interface ProxyHeader {
+  /** The protocol version the header was written in: 1 (text) or 2 (binary). */
   version: 1 | 2
   /**
    * `PROXY`: the connection was relayed for `source`. `LOCAL` (v2 only): the proxy made it itself (a
@@ -84,6 +88,7 @@ export interface ProxyHeader {
   source?: ProxyAddress
   /** The address the client connected to. Undefined when `source` is. */
   destination?: ProxyAddress
+  /** The v2 header's TLVs, decoded; empty for a v1 header. */
   tlvs: ProxyTlvs
 }
 
@@ -99,6 +104,7 @@ export type ProxyParseResult =
 
 /** What `encodeProxyHeader` writes. */
 export interface ProxyHeaderInit {
+  /** The protocol version to write: 1 (text) or 2 (binary). */
   version: 1 | 2
   /**
    * `LOCAL` (v2 only) takes no addresses and no transport.
@@ -115,6 +121,7 @@ export interface ProxyHeaderInit {
    * `PROXY UNKNOWN`, v2 the AF_UNSPEC family. Unix paths need v2.
    */
   source?: ProxyAddress
+  /** The address the client connected to; see `source`. */
   destination?: ProxyAddress
   /**
    * v2 only: TLVs to append, in order. A CRC32C TLV (type 3) must have a 4-byte value, whose content

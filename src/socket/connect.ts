@@ -42,6 +42,7 @@ export interface TcpConnectOptions {
    * @default false
    */
   keepAlive?: boolean | number
+  /** Unix sockets only: see {@link UnixConnectOptions}. */
   path?: undefined
 }
 
@@ -53,7 +54,9 @@ export interface UnixConnectOptions {
    * (starting with `'\0'`) may use 108.
    */
   path: string
+  /** TCP only. */
   host?: undefined
+  /** TCP only. */
   port?: undefined
   /** TCP only. */
   family?: undefined

@@ -282,8 +282,15 @@ async function connect(options: UdpConnectOptions): Promise<DatagramConnection> 
 /**
  * UDP sockets: `udp.bind(options)` for a socket that talks to anyone, `udp.connect(options)` for one
  * that talks to a single peer.
+ *
+ * @namespace
  */
-export const udp = { bind, connect } as const
+export const udp = {
+  /** Binds a UDP socket that talks to anyone: {@link DatagramSocket}. Resolves once bound. */
+  bind,
+  /** Opens a UDP socket connected to one peer: {@link DatagramConnection}. Resolves once connected. */
+  connect,
+} as const
 
 /**
  * Makes a socket, starts binding or connecting it and waits until that is done, then wraps it. A
