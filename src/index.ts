@@ -77,13 +77,16 @@ export {
   MAX_OUTSTANDING_SENDS,
   MAX_PENDING_CONNECTIONS,
   MAX_TIMER_MS,
+  PAIR_HIGH_WATER_MARK,
   PROXY_HEADER_TIMEOUT,
   SERVER_CLOSE_TIMEOUT,
   SOCKET_HIGH_WATER_MARK,
   SOURCE_HIGH_WATER_MARK,
   TLS_HANDSHAKE_TIMEOUT,
   UDP_QUEUE_SIZE,
+  WEB_STREAM_HIGH_WATER_MARK,
 } from './limits.js'
+export { type ConnectionLike, type DuplexPairOptions, duplexPair } from './pair/duplex-pair.js'
 export { type PipeSink, type PipeSource, type PipeTransform, pipe } from './pipe.js'
 export type { ProxyProtocolOptions } from './proxy/proxy-reader.js'
 export type {
@@ -133,3 +136,14 @@ export type {
   TlsListenOptions,
   TlsVersion,
 } from './tls/tls-options.js'
+export {
+  fromWebStreams,
+  type WebStreamDuplex,
+  type WebStreamPair,
+} from './web/from-web-streams.js'
+export {
+  type ToWebStreamsDuplex,
+  type ToWebStreamsOptions,
+  toWebStreams,
+  type WebStreams,
+} from './web/to-web-streams.js'

@@ -21,6 +21,21 @@ export const SOURCE_HIGH_WATER_MARK = 64 * 1024
 export const SOCKET_HIGH_WATER_MARK = 64 * 1024
 
 /**
+ * Bytes `toWebStreams()`'s writable queues (chunks written and not yet taken by the connection's
+ * sink) before `writer.ready` waits (64 KiB): on top of Node.js's own {@link SOCKET_HIGH_WATER_MARK},
+ * so a writer that awaits `ready` holds at most about 128 KiB plus one chunk per connection.
+ * `toWebStreams(conn, { writableHighWaterMark })` changes it.
+ */
+export const WEB_STREAM_HIGH_WATER_MARK = 64 * 1024
+
+/**
+ * Bytes one end of a `duplexPair()` may have written and the other not yet read, per direction,
+ * before the writing sink waits (64 KiB, as a socket's {@link SOCKET_HIGH_WATER_MARK}): a pair holds
+ * at most this plus one chunk each way. `duplexPair({ highWaterMark })` changes it.
+ */
+export const PAIR_HIGH_WATER_MARK = 64 * 1024
+
+/**
  * Milliseconds a closing connection waits, in the background after `Connection.close()` returned, for
  * the peer to end its side before destroying the socket (5 s). Bounds how long a peer that never
  * closes can hold a closing connection.

@@ -506,6 +506,16 @@ class ConnectionSource extends BatchedItems<Uint8Array> {
   protected override openBatches(): BatchGenerator<Uint8Array> {
     return internals.batches(this.conn)
   }
+
+  /**
+   * Leaving the source before its first read is leaving it early too (docs/CLOSE.md): the connection
+   * must learn it, so that it stops reading and closes once its sink is done (`readable.cancel()` of
+   * `toWebStreams()` before any read).
+   */
+  override return(): Promise<IteratorResult<Uint8Array, void>> {
+    if (this.takeWhole()) void internals.batches(this.conn).return()
+    return super.return()
+  }
 }
 
 /** The state of a connection's loop-free sink (see `Connection.writeDirect` and `writePushed`). */

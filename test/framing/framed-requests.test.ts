@@ -9,7 +9,8 @@ import {
 import type { Codec } from '../../src/framing/codec.js'
 import { type FramedOptions, framed } from '../../src/framing/framed.js'
 import { lines } from '../../src/framing/lines.js'
-import { duplexPair, gateAfterFirst, rejectsWith, settle } from './helpers.js'
+import { duplexPair } from '../../src/pair/duplex-pair.js'
+import { gateAfterFirst, recordingPair, rejectsWith, settle } from './helpers.js'
 import { lineServerPerTest, replyServer } from './line-peer.js'
 
 const { connectTo } = lineServerPerTest()
@@ -35,7 +36,7 @@ describe('framed().request() pipelining', () => {
   })
 
   it('framed().request() sends a burst of overlapping requests together, without waiting for replies', async () => {
-    const [client, server] = duplexPair()
+    const [client, server] = recordingPair()
     const f = framed(client, lines())
     const pending = Array.from({ length: 100 }, (_, i) => f.request(`q${i}`))
     await settle() // one macrotask: the burst was taken within it
@@ -104,7 +105,7 @@ describe('framed().request() pipelining', () => {
   })
 
   it('framed().request() withdraws an overlapping request aborted before the connection took it', async () => {
-    const [client, server] = duplexPair()
+    const [client, server] = recordingPair()
     // The connection takes one chunk, then waits for `open()`: what is queued after stays in the outbox.
     const gated = gateAfterFirst(client.sink)
     const s = framed(server, lines())

@@ -17,15 +17,16 @@ import { lengthPrefixed } from '../../src/framing/length-prefixed.js'
 import { lines } from '../../src/framing/lines.js'
 import { raw } from '../../src/framing/raw.js'
 import { until } from '../../src/framing/until.js'
+import { duplexPair } from '../../src/pair/duplex-pair.js'
 import {
   bytes,
   collect,
   concatBytes,
-  duplexPair,
   encodeAll,
   fromUtf8,
   gateAfterFirst,
   type MemoryDuplex,
+  recordingPair,
   rejectsWith,
   scriptedDuplex,
   settle,
@@ -35,7 +36,7 @@ import {
 
 /** `framed(…, lines())` over one end of an in-memory connection, and the peer's end framed the same way. */
 function linesPair(): { client: MemoryDuplex; f: Framed<string>; peer: Framed<string> } {
-  const [client, server] = duplexPair()
+  const [client, server] = recordingPair()
   return { client, f: framed(client, lines()), peer: framed(server, lines()) }
 }
 
@@ -83,7 +84,6 @@ describe('framed()', () => {
   it('framed().sink() writes every message, then ends the write side (the peer sees the end)', async () => {
     const [client, server] = duplexPair()
     await pipe(['a', 'b'], framed(client, lines()))
-    await client.ended
     expect(await collect(framed(server, lines()).source)).toEqual(['a', 'b'])
   })
 
@@ -296,7 +296,7 @@ describe('framed()', () => {
   })
 
   it('framed().unwrap() switches protocol in both directions over one connection sink', async () => {
-    const [client, server] = duplexPair()
+    const [client, server] = recordingPair()
     const serving = (async () => {
       const s = framed(server, lines())
       expect(await s.read()).toBe('UPGRADE')

@@ -117,10 +117,11 @@ export interface MemoryDuplex {
 }
 
 /**
- * Two connected in-memory duplexes: what one's sink takes, the other's source yields, chunk for chunk.
- * The sink's source ending ends the peer's source (FIN).
+ * Two connected in-memory duplexes that record what their sinks take (`written`, `sinkCalls`,
+ * `ended`): what one's sink takes, the other's source yields, chunk for chunk. The sink's source
+ * ending ends the peer's source (FIN). Tests that need no record use the library's `duplexPair()`.
  */
-export function duplexPair(): [MemoryDuplex, MemoryDuplex] {
+export function recordingPair(): [MemoryDuplex, MemoryDuplex] {
   const a = pipeEnd()
   const b = pipeEnd()
   a.connect(b)
