@@ -1,9 +1,10 @@
 /**
  * The chart of the ratios, hand-written SVG: one group per workload metric, one bar per row (a server
- * and the client driving it), showing its performance relative to raw `node:net` under the raw
- * client in the same run (raw `node:tls` for the TLS workloads) (raw = 1, higher is better: throughput ratios as they are, time and memory
- * ratios inverted), on a log scale, with min–max whiskers and it-socket's targets marked on the bar
- * each holds (the strictest, where a bar has several).
+ * and the client driving it), showing its performance relative to the workload's baseline in the
+ * same run: raw `node:net` under the raw client (raw `node:tls` for the TLS workloads; for D-PROXY,
+ * it-socket's server without `proxyProtocol`) (baseline = 1, higher is better: throughput ratios as
+ * they are, time and memory ratios inverted), on a log scale, with min–max whiskers and it-socket's
+ * targets marked on the bar each holds (the strictest, where a bar has several).
  *
  * @module
  */
@@ -24,6 +25,8 @@ const STYLES: ReadonlyArray<{ keys: readonly string[]; color: string; legend: st
     color: '#e08a2c',
     legend: 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
   },
+  { keys: ['it-socket-proxy'], color: '#1a9c8c', legend: 'it-socket server, proxyProtocol (D-PROXY)' },
+  { keys: ['raw-net'], color: '#999', legend: 'raw node:net (D-PROXY: against it-socket)' },
 ]
 
 const styleIndex = (key: string): number => {
@@ -118,7 +121,8 @@ export function chart(
     groupX.push(left + plotW + 10)
     plotW += groupW(g)
   }
-  const width = left + plotW + 24
+  // At least as wide as the title and the legend, for a run of one or two workloads (`--only`).
+  const width = Math.max(left + plotW + 24, 960)
   const height = top + plotH + 64
   const y = (v: number): number => {
     const c = Math.min(hi, Math.max(lo, v))
@@ -128,8 +132,8 @@ export function chart(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11" role="img">`,
     `<title>it-socket benchmark: performance relative to raw node:net or node:tls (${escapeXml(subtitle)})</title>`,
     `<rect width="${width}" height="${height}" fill="#fff"/>`,
-    `<text x="${left}" y="18" font-size="14" font-weight="bold">Performance relative to raw node:net (TLS-*: raw node:tls) in the same run (raw = 1, higher is better, log scale)</text>`,
-    `<text x="${left}" y="34" fill="#555">${escapeXml(subtitle)}</text>`,
+    `<text x="${left}" y="18" font-size="14" font-weight="bold">Performance relative to raw node:net in the same run (raw = 1, higher is better, log scale)</text>`,
+    `<text x="${left}" y="34" fill="#555">${escapeXml(`${subtitle}; TLS-*: relative to raw node:tls; D-PROXY: to it-socket without PROXY`)}</text>`,
   ]
   // Legend.
   let lx = left

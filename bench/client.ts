@@ -2,7 +2,8 @@
  * One benchmark client process: `node dist/bench/client.js '<ClientSpec as JSON>'`.
  *
  * Runs the spec's client code (`spec.client`: the raw `node:net` client of `load.ts`, or it-socket's
- * of `it-socket-client.ts`, or the it-* stack's ping-pong; over TLS where `spec.tls` says so). Prints
+ * of `it-socket-client.ts`, or the it-* stack's ping-pong; over TLS where `spec.tls` says so; the raw
+ * client's connections start with a PROXY v2 header where `spec.proxyHeader` says so). Prints
  * event lines (`{"event":…}`) where the orchestrator must act, waiting for a line on stdin after each,
  * and finally `{"result":{…}}`, with the process's own read and write syscalls over the exchange
  * where the workload measures a client shape. A failed echo check exits non-zero with the reason.
@@ -79,6 +80,10 @@ async function main(): Promise<void> {
   }
   if (spec.tls === true && !TLS_KINDS.has(spec.kind)) {
     throw new Error(`no TLS client for the ${spec.kind} workload`)
+  }
+  const plainRaw = spec.client === 'raw' && spec.tls !== true
+  if (spec.proxyHeader === true && (!plainRaw || spec.kind === 'pingpong' || spec.kind === 'handshakes')) {
+    throw new Error(`no client sending a PROXY header (proxyHeader) for this ${spec.kind} workload`)
   }
   const it = spec.client === 'it-socket'
   // From just before connecting to the end of the exchange: connect and close add a handful of each.

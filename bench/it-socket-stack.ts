@@ -12,11 +12,14 @@ import { tlsFiles } from './tls-fixtures.js'
 /**
  * Starts the it-socket server for `mode`; resolves once listening. With `tls`, it serves TLS with
  * the test certificate (`listen({ tls: { cert, key } })`): the same handlers, given each connection
- * once its handshake is done.
+ * once its handshake is done. With `proxy`, it reads a PROXY header first on every connection
+ * (`listen({ proxyProtocol: true })`, which trusts loopback): the same handlers, given each
+ * connection once its header is read.
  */
 export async function itSocketServer(
   mode: 'bytes' | 'lp' | 'lines' | 'paused',
   tls = false,
+  { proxy = false }: { proxy?: boolean } = {},
 ): Promise<Server> {
   const server = await listen({
     host: '127.0.0.1',
@@ -24,6 +27,7 @@ export async function itSocketServer(
     backlog: BACKLOG,
     onError: () => {},
     ...(tls ? { tls: { cert: tlsFiles().cert, key: tlsFiles().key } } : {}),
+    ...(proxy ? { proxyProtocol: true } : {}),
   })
   if (mode === 'paused') {
     // listen() only: accept, hold, never read.

@@ -29,11 +29,51 @@ const WARMUP = 0.1
 
 const MiB = 1024 * 1024
 
+/** The PROXY v2 signature: the first 12 bytes of every v2 header. */
+const PROXY_V2_SIGNATURE = [0x0d, 0x0a, 0x0d, 0x0a, 0x00, 0x0d, 0x0a, 0x51, 0x55, 0x49, 0x54, 0x0a]
+/** The source port the PROXY header names (the server does not check it). */
+const PROXY_SOURCE_PORT = 40_000
+
+/**
+ * The PROXY v2 header a load balancer relaying a client on 127.0.0.1 to `port` sends first (28 bytes:
+ * signature, version 2 / PROXY, TCP over IPv4, 12 bytes of addresses, source 127.0.0.1:40000,
+ * destination 127.0.0.1:`port`, no TLVs). Written by hand, the same bytes as
+ * `encodeProxyHeader({ version: 2, source, destination })`: the client's cost is one more write per
+ * connection, the same buffer each time.
+ */
+export function proxyV2Header(port: number): Buffer {
+  const header = Buffer.alloc(28)
+  header.set(PROXY_V2_SIGNATURE, 0)
+  header[12] = 0x21 // version 2, command PROXY
+  header[13] = 0x11 // AF_INET, SOCK_STREAM
+  header.writeUInt16BE(12, 14) // address block length
+  header.set([127, 0, 0, 1], 16) // source address
+  header.set([127, 0, 0, 1], 20) // destination address
+  header.writeUInt16BE(PROXY_SOURCE_PORT, 24)
+  header.writeUInt16BE(port, 26)
+  return header
+}
+
+/** The header for each port, built once: every connection writes the same buffer. */
+const proxyHeaders = new Map<number, Buffer>()
+
+function proxyHeaderFor(port: number): Buffer {
+  let header = proxyHeaders.get(port)
+  if (header === undefined) {
+    header = proxyV2Header(port)
+    proxyHeaders.set(port, header)
+  }
+  return header
+}
+
 /**
  * Connects with `noDelay`; resolves once connected. With `tls`, a `node:tls` socket sharing one
- * context that trusts the test CA, resolved once its handshake is done and the server verified.
+ * context that trusts the test CA, resolved once its handshake is done and the server verified. With
+ * `proxyHeader` (plain TCP only), writes a PROXY v2 header (`proxyV2Header`) on connect, before
+ * resolving: the connection's first bytes, as a load balancer sends them.
  */
-export function open(port: number, tls = false): Promise<Socket> {
+export function open(port: number, tls = false, proxyHeader = false): Promise<Socket> {
+  if (tls && proxyHeader) throw new Error('the raw client sends a PROXY header over plain TCP only')
   return new Promise((resolve, reject) => {
     const socket = tls
       ? tlsConnect({ host: '127.0.0.1', port, secureContext: clientContext() })
@@ -42,18 +82,22 @@ export function open(port: number, tls = false): Promise<Socket> {
     if (tls) socket.setNoDelay(true)
     socket.once(tls ? 'secureConnect' : 'connect', () => {
       socket.off('error', reject)
+      if (proxyHeader) socket.write(proxyHeaderFor(port))
       resolve(socket)
     })
     socket.once('error', reject)
   })
 }
 
-/** Opens `n` connections, `batch` at a time (each batch connected before the next starts: no SYN floods). */
-async function openMany(port: number, n: number, batch: number): Promise<Socket[]> {
+/**
+ * Opens `n` connections, `batch` at a time (each batch connected before the next starts: no SYN
+ * floods), each sending a PROXY header first with `proxyHeader`.
+ */
+async function openMany(port: number, n: number, batch: number, proxyHeader = false): Promise<Socket[]> {
   const sockets: Socket[] = []
   while (sockets.length < n) {
     const size = Math.min(batch, n - sockets.length)
-    sockets.push(...(await Promise.all(Array.from({ length: size }, () => open(port)))))
+    sockets.push(...(await Promise.all(Array.from({ length: size }, () => open(port, false, proxyHeader)))))
   }
   return sockets
 }
@@ -78,7 +122,7 @@ function whenEnded(socket: Socket, check: () => void): Promise<void> {
 /** A: bulk echo. Writes `totalBytes` in `writeSize` writes, at most `window` bytes ahead of the echo. */
 export async function bulk(spec: Spec<'bulk'>): Promise<ClientResult> {
   const { totalBytes, writeSize, window } = spec
-  const socket = await open(spec.port, spec.tls === true)
+  const socket = await open(spec.port, spec.tls === true, spec.proxyHeader === true)
   const buffer = bulkBuffer(writeSize)
   const checker = new BulkChecker()
   const warm = Math.floor(totalBytes * WARMUP)
@@ -123,7 +167,7 @@ export async function bulk(spec: Spec<'bulk'>): Promise<ClientResult> {
 /** B, B': pipelined framed echo of `count` frames of `size` bytes, at most `window` bytes in flight. */
 export async function frames(spec: Spec<'frames'>): Promise<ClientResult> {
   const { codec, size, count, window } = spec
-  const socket = await open(spec.port, spec.tls === true)
+  const socket = await open(spec.port, spec.tls === true, spec.proxyHeader === true)
   const batch = buildBatch(codec, size)
   const frameBytes = batch.bytes.length / batch.frames
   const checker = codec === 'lp' ? new LpChecker(size, batch.frames) : new LinesChecker(size, batch.frames)
@@ -212,11 +256,14 @@ function roundTrips(socket: Socket, frame: Buffer, size: number, n: number, end:
   })
 }
 
-/** D: `connections` connections, each `roundTrips` sequential round trips, then a half-close. */
+/**
+ * D: `connections` connections, each `roundTrips` sequential round trips, then a half-close. D-PROXY:
+ * the same, each connection writing a PROXY v2 header on connect (`spec.proxyHeader`).
+ */
 export async function many(spec: Spec<'many'>): Promise<ClientResult> {
   const frame = requestFrame(spec.size)
   const t0 = performance.now()
-  const sockets = await openMany(spec.port, spec.connections, spec.batch)
+  const sockets = await openMany(spec.port, spec.connections, spec.batch, spec.proxyHeader === true)
   const tConnected = performance.now()
   await Promise.all(sockets.map((s) => roundTrips(s, frame, spec.size, spec.roundTrips, true)))
   const tEnd = performance.now()
@@ -280,10 +327,11 @@ export type Rendezvous = (event: ClientEvent) => Promise<void>
  */
 export async function idle(spec: Spec<'idle'>, rendezvous: Rendezvous): Promise<ClientResult> {
   const frame = requestFrame(spec.size)
-  const warm = await openMany(spec.port, spec.warm, spec.batch)
+  const proxyHeader = spec.proxyHeader === true
+  const warm = await openMany(spec.port, spec.warm, spec.batch, proxyHeader)
   await Promise.all(warm.map((s) => roundTrips(s, frame, spec.size, 1, true)))
   await rendezvous({ event: 'warmed' })
-  const sockets = await openMany(spec.port, spec.connections, spec.batch)
+  const sockets = await openMany(spec.port, spec.connections, spec.batch, proxyHeader)
   await Promise.all(sockets.map((s) => roundTrips(s, frame, spec.size, 1, false)))
   await rendezvous({ event: 'ready', data: { connections: sockets.length } })
   for (const s of sockets) s.destroy()
@@ -295,7 +343,7 @@ export async function idle(spec: Spec<'idle'>, rendezvous: Rendezvous): Promise<
  * written; reports the bytes the kernel took.
  */
 export async function stall(spec: Spec<'stall'>, rendezvous: Rendezvous): Promise<ClientResult> {
-  const socket = await open(spec.port)
+  const socket = await open(spec.port, false, spec.proxyHeader === true)
   const buffer = Buffer.alloc(spec.writeSize, 0x61)
   let written = 0
   let stalled = false

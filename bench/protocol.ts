@@ -8,11 +8,12 @@
 
 /**
  * The stacks compared. `raw-net` is the baseline every plain workload's ratios are computed against;
- * `raw-tls`, the same hand-written server on `node:tls`, that of the TLS workloads.
+ * `raw-tls`, the same hand-written server on `node:tls`, that of the TLS workloads. `it-socket-proxy`
+ * is the it-socket server with `listen({ proxyProtocol: true })` (D-PROXY, against `it-socket`).
  */
-export type StackName = 'it-socket' | 'raw-net' | 'it-stack' | 'raw-tls'
+export type StackName = 'it-socket' | 'raw-net' | 'it-stack' | 'raw-tls' | 'it-socket-proxy'
 
-export const STACKS: readonly StackName[] = ['it-socket', 'raw-net', 'it-stack', 'raw-tls']
+export const STACKS: readonly StackName[] = ['it-socket', 'raw-net', 'it-stack', 'raw-tls', 'it-socket-proxy']
 
 /** How the stacks are named in tables and charts. */
 export const STACK_LABELS: Record<StackName, string> = {
@@ -20,6 +21,7 @@ export const STACK_LABELS: Record<StackName, string> = {
   'raw-net': 'raw node:net',
   'it-stack': 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
   'raw-tls': 'raw node:tls',
+  'it-socket-proxy': 'it-socket, listen({ proxyProtocol: true })',
 }
 
 /**
@@ -77,9 +79,14 @@ export interface MemorySample {
   arrayBuffers: number
 }
 
-/** The server's answer to the `io` command: its own syscall counts, null where they cannot be read. */
+/**
+ * The server's answer to the `io` command: its own syscall counts, null where they cannot be read,
+ * and the CPU time it has used so far.
+ */
 export interface ServerSyscalls {
   io: SyscallCount | null
+  /** User and system CPU time of the process so far, in milliseconds (`process.cpuUsage()`). */
+  cpuMs: number
 }
 
 /**
@@ -95,8 +102,10 @@ export interface SyscallCount {
  * What the client process is asked to do: one JSON argument. `client` says whose client code runs
  * (see `ClientName`; the raw client is the only one for `idle` and `stall`). `tls` makes it speak TLS
  * to a TLS server (bulk, frames and handshakes), trusting the test CA of `tls-fixtures.ts`.
+ * `proxyHeader` (raw client, plain TCP) makes every connection send a PROXY v2 header first, as a
+ * load balancer would, for a server with `proxyProtocol` (the `it-socket-proxy` stack).
  */
-export type ClientSpec = { client: ClientName; tls?: boolean } & (
+export type ClientSpec = { client: ClientName; tls?: boolean; proxyHeader?: boolean } & (
   | { kind: 'bulk'; port: number; totalBytes: number; writeSize: number; window: number }
   | {
       kind: 'frames'

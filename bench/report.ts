@@ -1,14 +1,15 @@
 /**
  * Results: the records a run produces, their summaries (medians, min–max, ratios to the baseline of
  * the same run), the targets check, and the Markdown table printed on stdout and written to
- * `bench/results/latest.md`.
+ * `bench/results/latest.md`, with a section for each micro-benchmark run beside a case (D-PROXY's
+ * header parsing).
  *
  * @module
  */
 
 import { type ClientName, type Row, rowKey, rowLabel, type StackName } from './protocol.js'
 import { type Summary, summarize } from './stats.js'
-import type { Case, Metric, SyscallUnit, Target } from './workloads.js'
+import type { Case, Metric, MicroBench, SyscallUnit, Target } from './workloads.js'
 
 /**
  * The syscall counts a run records beside its metrics, per unit of the case (message, round trip,
@@ -27,6 +28,27 @@ export interface RunRecord {
   values?: Record<string, number>
   details?: Record<string, unknown>
   error?: string
+}
+
+/** One run of a case's micro-benchmark: its values by label, or why it failed. */
+export interface MicroRecord {
+  run: number
+  values?: Record<string, number>
+  details?: Record<string, unknown>
+  error?: string
+}
+
+/** A case's micro-benchmark over the runs: each label's values, and the end-to-end difference. */
+export interface MicroResult {
+  title: string
+  item: string
+  unit: string
+  about: string
+  records: MicroRecord[]
+  /** By label, in the order the benchmark printed them. */
+  summary: Record<string, Summary>
+  /** `MicroBench.difference` over the case's runs, where it has one. */
+  difference?: { label: string; unit: string; value: Summary }
 }
 
 export interface MetricSummary {
@@ -50,6 +72,8 @@ export interface CaseResult {
   summary: Record<string, Record<string, MetricSummary>>
   /** Failed runs by `rowKey`. */
   failures: Record<string, number>
+  /** The micro-benchmark run beside the case, if it has one. */
+  micro?: MicroResult
 }
 
 export interface TargetResult extends Target {
@@ -96,7 +120,39 @@ export function ratios(records: readonly RunRecord[], row: Row, versus: Row, met
   return out
 }
 
-export function summarizeCase(c: Case, records: RunRecord[]): CaseResult {
+/**
+ * A micro-benchmark's runs summarized: each label's values over the runs that succeeded, and its
+ * end-to-end counterpart from the case's records, per run (`difference`).
+ */
+export function summarizeMicro(
+  m: MicroBench,
+  baseline: Row | undefined,
+  micro: MicroRecord[],
+  records: readonly RunRecord[],
+): MicroResult {
+  const labels = [...new Set(micro.flatMap((r) => Object.keys(r.values ?? {})))]
+  const summary: Record<string, Summary> = {}
+  for (const label of labels) {
+    summary[label] = summarize(
+      micro.flatMap((r) => (r.values?.[label] === undefined ? [] : [r.values[label]])),
+    )
+  }
+  const { title, item, unit, about } = m
+  const result: MicroResult = { title, item, unit, about, records: micro, summary }
+  const d = m.difference
+  if (d !== undefined && baseline !== undefined) {
+    const per: number[] = []
+    for (const r of records) {
+      const mine = isRow(r, d.row) ? r.values?.[d.metric] : undefined
+      const base = mine === undefined ? undefined : valueAt(records, baseline, r.run, d.metric)
+      if (mine !== undefined && base !== undefined) per.push(((mine - base) * d.scale) / d.per)
+    }
+    result.difference = { label: d.label, unit: d.unit, value: summarize(per) }
+  }
+  return result
+}
+
+export function summarizeCase(c: Case, records: RunRecord[], micro: MicroRecord[] = []): CaseResult {
   const summary: CaseResult['summary'] = {}
   const failures: CaseResult['failures'] = {}
   for (const row of c.rows) {
@@ -129,6 +185,7 @@ export function summarizeCase(c: Case, records: RunRecord[]): CaseResult {
     records,
     summary,
     failures,
+    ...(c.micro === undefined ? {} : { micro: summarizeMicro(c.micro, c.baseline, micro, records) }),
   }
 }
 
@@ -184,7 +241,7 @@ function syscallCell(c: CaseResult, key: string, writes: SyscallKey, reads: Sysc
 /** The results table in Markdown: one row per (case, metric, row). */
 export function resultsTable(results: readonly CaseResult[]): string {
   const rows = [
-    '| workload | metric | stack | median | min–max | ratio to raw (min–max) | runs | client syscalls per msg (writes / reads) | server syscalls per msg (writes / reads) |',
+    '| workload | metric | stack | median | min–max | ratio to baseline (min–max) | runs | client syscalls per msg (writes / reads) | server syscalls per msg (writes / reads) |',
     '| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |',
   ]
   for (const c of results) {
@@ -226,7 +283,12 @@ export function targetsTable(targets: readonly TargetResult[], results: readonly
           ? 'n/a'
           : 'failed'
         : `${fmt(m.median)}${t.kind === 'ratio' ? '×' : ''} (${range(m)})`
-    const at = t.row.client === 'raw' ? 'server (raw client)' : 'both ends'
+    const at =
+      t.row.client !== 'raw'
+        ? 'both ends'
+        : t.row.stack === 'it-socket-proxy'
+          ? 'server with proxyProtocol (raw client)'
+          : 'server (raw client)'
     rows.push(
       `| ${t.caseId} | ${at} | ${t.text} | ${measured} | ${t.met === undefined ? '?' : t.met ? 'yes' : '**no**'} |`,
     )
@@ -241,8 +303,42 @@ export function failuresList(results: readonly CaseResult[]): string {
       if (r.error !== undefined)
         lines.push(`- ${c.id} ${rowLabel(r)} run ${r.run + 1}: ${r.error.split('\n')[0]}`)
     }
+    for (const r of c.micro?.records ?? []) {
+      if (r.error !== undefined)
+        lines.push(`- ${c.id} ${c.micro?.title} run ${r.run + 1}: ${r.error.split('\n')[0]}`)
+    }
   }
   return lines.join('\n')
+}
+
+/**
+ * A case's micro-benchmark section: what it measures, a table of its values (median, min–max, runs)
+ * and, where it has one, the end-to-end difference from the case's own runs. Reported, no target.
+ */
+export function microSection(c: CaseResult): string {
+  const m = c.micro
+  if (m === undefined) return ''
+  const rows = [
+    `## ${c.id}: ${m.title}`,
+    '',
+    m.about,
+    '',
+    `| ${m.item} | ${m.unit}, median | min–max | runs |`,
+    '| --- | ---: | ---: | ---: |',
+  ]
+  for (const [label, s] of Object.entries(m.summary)) {
+    rows.push(`| ${label} | **${fmt(s.median)}** | ${range(s)} | ${s.n} |`)
+  }
+  const d = m.difference
+  if (d !== undefined) {
+    rows.push(
+      '',
+      d.value.n === 0
+        ? `${d.label}: no run measured both rows.`
+        : `${d.label}: **${fmt(d.value.median)} ${d.unit}** (${range(d.value)}), median of ${d.value.n} run(s); noisy, as the difference of two times.`,
+    )
+  }
+  return rows.join('\n')
 }
 
 export function markdown(results: Results): string {
@@ -254,9 +350,10 @@ export function markdown(results: Results): string {
     `${m.date} · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.os} · commit ${m.commit} · load average ${m.load[0].toFixed(2)} at start, ${m.load[1].toFixed(2)} at end`,
     `Command: \`${results.command}\` · ${results.runs} run(s) per row, rows interleaved · server and client ${m.pinned ? 'pinned with taskset (server CPU 1, client CPU 0; C: both CPU 0)' : 'not pinned (no taskset)'} · ${Math.round(results.seconds)} s`,
     '',
-    'Ratios are row / raw node:net (server and client) in the same run, and for the TLS workloads row / raw node:tls (median and min–max over runs). ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client (node:tls for TLS); "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (C, D: per round trip; A, TLS-A: per MiB; TLS-H: per connection, handshake included); n/a where not readable.',
+    'Ratios are row / raw node:net (server and client) in the same run, for the TLS workloads row / raw node:tls, and for D-PROXY row / the it-socket server without proxyProtocol (median and min–max over runs); the baseline row says "1 (baseline)". ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client (node:tls for TLS); "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (C, D, D-PROXY: per round trip; A, TLS-A: per MiB; TLS-H: per connection, handshake included); n/a where not readable.',
     '',
     resultsTable(results.cases),
+    ...results.cases.flatMap((c) => (c.micro === undefined ? [] : ['', microSection(c)])),
     '',
     '## Targets',
     '',

@@ -3,9 +3,11 @@
  *
  * For each workload and each run index, runs every row (a server stack and the client driving it) in
  * turn (the order rotates with the run index, so drift hits all rows alike): a fresh server process
- * (CPU 1) and a fresh client process (CPU 0; both on CPU 0 for C), then computes medians, min–max
- * and per-run ratios to raw `node:net` under the raw client (for the TLS workloads, raw `node:tls`
- * under the raw TLS client), prints the table, and writes
+ * (CPU 1) and a fresh client process (CPU 0; both on CPU 0 for C), then the workload's in-memory
+ * micro-benchmark if it has one (D-PROXY's header parsing, CPU 1); then computes medians, min–max
+ * and per-run ratios to the workload's baseline row: raw `node:net` under the raw client (for the TLS
+ * workloads, raw `node:tls` under the raw TLS client; for D-PROXY, it-socket's server without
+ * `proxyProtocol`), prints the table, and writes
  * `bench/results/latest.{md,json,svg}`. Where the workload counts syscalls, the server is asked for
  * its own before the client starts and after its result. A row that fails or times out is recorded
  * as failed; the run goes on.
@@ -36,13 +38,14 @@ import {
   checkTargets,
   fmt,
   type Machine,
+  type MicroRecord,
   markdown,
   type Results,
   type RunRecord,
   summarizeCase,
 } from './report.js'
 import { syscallsSince } from './syscalls.js'
-import { type Case, cases, TARGETS } from './workloads.js'
+import { type Case, cases, type MicroBench, TARGETS } from './workloads.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -79,7 +82,7 @@ function options(): Options {
       [
         'usage: npm run bench -- [options]',
         '  --quick        small sizes, 2 runs: a smoke run in under a minute',
-        "  --only A,B     workloads to run (A, B, B', C, D, E, F, TLS-A, TLS-B, TLS-H; TLS: all three)",
+        "  --only A,B     workloads to run (A, B, B', C, D, D-PROXY, E, F, TLS-A, TLS-B, TLS-H; TLS: all three)",
         '  --runs N       runs per stack (default 5; quick 2)',
         "  --profile      --cpu-prof it-socket's server and client (bench/results/profiles/)",
         '  --out DIR      where results go (default bench/results for a full run of every workload,',
@@ -153,9 +156,9 @@ async function runOnce(c: Case, row: Row, run: number, opts: Options): Promise<R
   const deadline = Date.now() + c.timeoutMs
   const profileDir = join(opts.out, 'profiles', c.id.replace(/'/g, 'p'))
   // it-socket's processes are profiled: the server in its rows, the client in both-ends rows too.
-  const profiled = opts.profile && stack === 'it-socket'
-  const profileName = (side: string): string =>
-    `--cpu-prof-name=${clientName === 'raw' ? '' : 'both-'}${side}-run${run + 1}.cpuprofile`
+  const profiled = opts.profile && (stack === 'it-socket' || stack === 'it-socket-proxy')
+  const prefix = clientName !== 'raw' ? 'both-' : stack === 'it-socket-proxy' ? 'proxy-' : ''
+  const profileName = (side: string): string => `--cpu-prof-name=${prefix}${side}-run${run + 1}.cpuprofile`
   const nodeArgs = ['--expose-gc']
   if (profiled) {
     mkdirSync(profileDir, { recursive: true })
@@ -168,9 +171,9 @@ async function runOnce(c: Case, row: Row, run: number, opts: Options): Promise<R
     server.send('mem')
     return server.next<MemorySample>(deadline)
   }
-  const io = async (): Promise<SyscallCount | null> => {
+  const io = async (): Promise<ServerSyscalls> => {
     server.send('io')
-    return (await server.next<ServerSyscalls>(deadline)).io
+    return server.next<ServerSyscalls>(deadline)
   }
   try {
     const ready = await server.next<ServerReady>(deadline)
@@ -179,7 +182,7 @@ async function runOnce(c: Case, row: Row, run: number, opts: Options): Promise<R
       await sleep(200)
       before = await mem()
     }
-    const ioBefore = c.syscalls === undefined ? null : await io()
+    const ioBefore = c.syscalls === undefined ? undefined : await io()
     const clientArgs = profiled ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, profileName('client')] : []
     client = new Child(CLIENT, [JSON.stringify(c.client(ready.port, row))], 0, clientArgs)
     const values: Record<string, number> = {}
@@ -211,10 +214,13 @@ async function runOnce(c: Case, row: Row, run: number, opts: Options): Promise<R
     const { result } = await client.next<{ result: ClientResult }>(deadline)
     Object.assign(values, c.flow === 'stall' ? {} : result.values)
     Object.assign(details, result.details)
-    if (c.syscalls !== undefined) {
-      const serverCount = syscallsSince(ioBefore, await io())
+    if (c.syscalls !== undefined && ioBefore !== undefined) {
+      const ioAfter = await io()
+      const serverCount = syscallsSince(ioBefore.io, ioAfter.io)
       perUnit(values, 'client', result.syscalls, c.syscalls.units)
       perUnit(values, 'server', serverCount, c.syscalls.units)
+      // The server's CPU over the same span (a metric where the case lists `serverCpu`: D-PROXY).
+      values.serverCpu = ioAfter.cpuMs - ioBefore.cpuMs
       details.syscalls = { client: result.syscalls ?? null, server: serverCount, ...c.syscalls }
     }
     if (c.flow === 'peak') values.peakRss = (await mem()).maxRss / MiB
@@ -227,6 +233,33 @@ async function runOnce(c: Case, row: Row, run: number, opts: Options): Promise<R
     await client?.stop(undefined, failed ? 0 : 5000)
     await server.stop('exit')
   }
+}
+
+/** Runs a case's micro-benchmark once (a fresh process on CPU 1, where the servers run). */
+async function runMicro(m: MicroBench, run: number, timeoutMs: number): Promise<MicroRecord> {
+  const child = new Child(join(here, m.script), m.args, 1)
+  let failed = false
+  try {
+    const { result } = await child.next<{ result: ClientResult }>(Date.now() + timeoutMs)
+    return {
+      run,
+      values: result.values,
+      ...(result.details === undefined ? {} : { details: result.details }),
+    }
+  } catch (err) {
+    failed = true
+    return { run, error: err instanceof Error ? err.message : String(err) }
+  } finally {
+    await child.stop(undefined, failed ? 0 : 5000)
+  }
+}
+
+function microProgress(m: MicroBench, r: MicroRecord): string {
+  if (r.error !== undefined) return `${m.title} FAILED (${r.error.split('\n')[0]})`
+  const values = Object.entries(r.values ?? {}).map(
+    ([label, v]) => `${label.replace(/ \(.*\)$/, '')} ${fmt(v)}`,
+  )
+  return `${m.unit}: ${values.join(', ')}`
 }
 
 /**
@@ -272,6 +305,7 @@ async function main(): Promise<void> {
   const results: CaseResult[] = []
   for (const c of selected) {
     const records: RunRecord[] = []
+    const micro: MicroRecord[] = []
     for (let run = 0; run < opts.runs; run++) {
       const order = c.rows.map((_, i) => c.rows[(i + run) % c.rows.length] as Row)
       const line: string[] = []
@@ -280,9 +314,14 @@ async function main(): Promise<void> {
         records.push(record)
         line.push(progress(c, record))
       }
+      if (c.micro !== undefined) {
+        const record = await runMicro(c.micro, run, c.timeoutMs)
+        micro.push(record)
+        line.push(microProgress(c.micro, record))
+      }
       process.stdout.write(`${c.id} run ${run + 1}/${opts.runs}: ${line.join(' | ')}\n`)
     }
-    results.push(summarizeCase(c, records))
+    results.push(summarizeCase(c, records, micro))
   }
   info.load[1] = loadavg()[0] as number
   const argv = process.argv.slice(2)

@@ -1,12 +1,16 @@
 /**
  * One benchmark server process: `node dist/bench/server.js <stack> <mode> [tls]`. `tls` serves TLS
  * with the test certificate (`raw-tls` always does; the it-* stack and `raw-net` never do).
+ * `it-socket-proxy` is the it-socket server with `proxyProtocol: true`: every client must send a
+ * PROXY header first (`ClientSpec.proxyHeader`).
  *
  * Prints `{"port":…,"pid":…}` once listening, then answers commands on stdin, one per line:
  * `mem` prints a `MemorySample` (after two forced GCs when run with `--expose-gc`), `io` prints its
- * read and write syscalls so far (`ServerSyscalls`, null where `/proc/self/io` is missing), `heap <path>`
+ * read and write syscalls so far and its CPU time (`ServerSyscalls`; the counts are null where
+ * `/proc/self/io` is missing), `heap <path>`
  * writes a heap snapshot there and prints `{"path":…}`, `exit` exits
  * (normally, so that `--cpu-prof` writes its profile).
+ * `conns` prints `{"conns":…}`: the TCP connections it holds open, whatever the stack (`bench/scale.ts`).
  *
  * @module
  */
@@ -43,8 +47,8 @@ function memory(): MemorySample {
 }
 
 async function start(stack: StackName, mode: ServerMode, tls: boolean): Promise<number> {
-  if (stack === 'it-socket') {
-    const server = await itSocketServer(mode, tls)
+  if (stack === 'it-socket' || stack === 'it-socket-proxy') {
+    const server = await itSocketServer(mode, tls, { proxy: stack === 'it-socket-proxy' })
     const address = server.address
     if (!('port' in address)) throw new Error('expected a TCP address')
     return address.port
@@ -78,8 +82,13 @@ async function main(): Promise<void> {
     const command = line.trim()
     if (command === 'mem') process.stdout.write(`${JSON.stringify(memory())}\n`)
     else if (command === 'io') {
-      const answer: ServerSyscalls = { io: syscalls() }
+      const cpu = process.cpuUsage()
+      const answer: ServerSyscalls = { io: syscalls(), cpuMs: (cpu.user + cpu.system) / 1000 }
       process.stdout.write(`${JSON.stringify(answer)}\n`)
+    } else if (command === 'conns') {
+      // Open TCP connections of this process, whatever the stack (the listener is a TCPServerWrap).
+      const conns = process.getActiveResourcesInfo().filter((r) => r === 'TCPSocketWrap').length
+      process.stdout.write(`${JSON.stringify({ conns })}\n`)
     } else if (command.startsWith('heap ')) {
       ;(globalThis as { gc?: () => void }).gc?.()
       process.stdout.write(`${JSON.stringify({ path: writeHeapSnapshot(command.slice(5)) })}\n`)

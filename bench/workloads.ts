@@ -1,8 +1,8 @@
 /**
- * The workloads (the issue's table, A to F, and the TLS ones: TLS-A, TLS-B, TLS-H), their sizes in
- * full and quick mode, the rows each runs (a server stack and the client that drives it), the metrics
- * each reports, and the targets it-socket is held to: as a server under the raw client, and with both
- * ends it-socket.
+ * The workloads (the issue's table, A to F, the TLS ones: TLS-A, TLS-B, TLS-H, and D-PROXY, D behind
+ * the PROXY protocol), their sizes in full and quick mode, the rows each runs (a server stack and the
+ * client that drives it), the metrics each reports, and the targets it-socket is held to: as a server
+ * under the raw client, and with both ends it-socket.
  *
  * @module
  */
@@ -56,6 +56,31 @@ export interface Case {
   syscalls: { unit: SyscallUnit; units: number } | undefined
   /** Per (row, run): beyond it both processes are killed and the run counts as failed. */
   timeoutMs: number
+  /** An in-memory micro-benchmark reported beside the case's rows (D-PROXY: header parsing). */
+  micro?: MicroBench
+}
+
+/**
+ * A micro-benchmark run beside a case, once per run after its rows: a process (`dist/bench/<script>
+ * <args>`, on the server's CPU, no sockets) that prints `{"result":{"values":{…}}}`, one value per
+ * label. The values are reported (median, min–max over runs) in a section of their own, with no target.
+ */
+export interface MicroBench {
+  script: string
+  args: readonly string[]
+  /** The section's title in the report. */
+  title: string
+  /** What each label names (the report's first column), e.g. `header`. */
+  item: string
+  /** What each value is, e.g. `µs per header`. */
+  unit: string
+  /** What is measured and how, for the report (Markdown). */
+  about: string
+  /**
+   * Its end-to-end counterpart from the case's own runs: per run, (`row`'s `metric` − the baseline's)
+   * × `scale` ÷ `per`, e.g. the time a PROXY header adds per connection in µs.
+   */
+  difference?: { row: Row; metric: string; scale: number; per: number; unit: string; label: string }
 }
 
 /** What syscall counts are per: a message (or round trip), a MiB echoed, a connection (TLS-H). */
@@ -85,6 +110,11 @@ export const RAW: Row = { stack: 'raw-net', client: 'raw' }
 export const IT_STACK: Row = { stack: 'it-stack', client: 'raw' }
 /** The TLS workloads' baseline: the raw `node:tls` server under the raw client on `node:tls`. */
 export const RAW_TLS: Row = { stack: 'raw-tls', client: 'raw' }
+/**
+ * it-socket's server with `listen({ proxyProtocol: true })` under the raw client, each of whose
+ * connections sends a PROXY v2 header first (D-PROXY; its baseline is `SERVER`, without the header).
+ */
+export const PROXIED: Row = { stack: 'it-socket-proxy', client: 'raw' }
 
 /** Every server under the raw client: the client shape does not matter (E) or has no it-socket version. */
 const SERVERS: readonly Row[] = [SERVER, RAW, IT_STACK]
@@ -112,6 +142,8 @@ interface Sizes {
   stallBytes: number
   /** TLS-H: connections in all, and how many at a time. */
   handshakes: [connections: number, concurrency: number]
+  /** D-PROXY's in-memory parse benchmark: iterations per header, and warm-up iterations before. */
+  parses: [iterations: number, warmup: number]
   timeoutScale: number
 }
 
@@ -123,6 +155,7 @@ const FULL: Sizes = {
   idle: 2000,
   stallBytes: GiB,
   handshakes: [2000, 16],
+  parses: [200_000, 20_000],
   timeoutScale: 1,
 }
 
@@ -134,6 +167,7 @@ const QUICK: Sizes = {
   idle: 500,
   stallBytes: GiB,
   handshakes: [400, 16],
+  parses: [20_000, 5_000],
   timeoutScale: 0.5,
 }
 
@@ -165,6 +199,21 @@ export function cases(quick: boolean): Case[] {
     }),
     syscalls: { unit: 'message', units: count },
     timeoutMs: t(120_000),
+  })
+  /** D's time and the server's peak RSS; D's client, with a PROXY header first for `PROXIED`. */
+  const manyMetrics: readonly Metric[] = [
+    { key: 'ms', label: 'time', unit: 'ms', better: 'lower' },
+    { key: 'peakRss', label: 'server peak RSS', unit: 'MiB', better: 'lower' },
+  ]
+  const manyClient = (port: number, row: Row): ClientSpec => ({
+    kind: 'many',
+    client: row.client,
+    ...(row.stack === PROXIED.stack ? { proxyHeader: true } : {}),
+    port,
+    connections: s.many[0],
+    roundTrips: s.many[1],
+    size: 64,
+    batch: 100,
   })
   return [
     {
@@ -255,21 +304,44 @@ export function cases(quick: boolean): Case[] {
       baseline: RAW,
       sameCpu: false,
       flow: 'peak',
-      metrics: [
-        { key: 'ms', label: 'time', unit: 'ms', better: 'lower' },
-        { key: 'peakRss', label: 'server peak RSS', unit: 'MiB', better: 'lower' },
-      ],
-      client: (port, row) => ({
-        kind: 'many',
-        client: row.client,
-        port,
-        connections: s.many[0],
-        roundTrips: s.many[1],
-        size: 64,
-        batch: 100,
-      }),
+      metrics: manyMetrics,
+      client: manyClient,
       syscalls: { unit: 'message', units: s.many[0] * s.many[1] },
       timeoutMs: t(60_000),
+    },
+    {
+      id: 'D-PROXY',
+      group: 'D-PROXY',
+      title: `D-PROXY: D with listen({ proxyProtocol: true }), ${s.many[0]} connections × ${s.many[1]} round trips, each with a PROXY v2 header first`,
+      pipeline: 'listen({ proxyProtocol: true }) + serve() + lp echo',
+      mode: 'lp',
+      tls: false,
+      // The it-socket server without and with the PROXY protocol, and raw node:net for context.
+      rows: [SERVER, PROXIED, RAW],
+      baseline: SERVER,
+      sameCpu: false,
+      flow: 'peak',
+      // Also the server's CPU time: on a shared VM, steadier than the wall-clock time.
+      metrics: [...manyMetrics, { key: 'serverCpu', label: 'server CPU', unit: 'ms', better: 'lower' }],
+      client: manyClient,
+      syscalls: { unit: 'message', units: s.many[0] * s.many[1] },
+      timeoutMs: t(60_000),
+      micro: {
+        script: 'proxy-parse.js',
+        args: s.parses.map(String),
+        title: 'PROXY header parsing, in memory',
+        item: 'header',
+        unit: 'µs per header',
+        about: `What the server's parsing costs per connection, without sockets (\`bench/proxy-parse.ts\`, on the server's CPU, once per run): \`new ProxyHeaderParser([1, 2]).parse(header)\` on a whole header in one \`Buffer\`, as \`listen({ proxyProtocol: true })\` calls it on a connection's first chunk, ${s.parses[0].toLocaleString('en-US')} times per header after ${s.parses[1].toLocaleString('en-US')} of warm-up, the last 1,024 parsers and results kept alive as a server keeps them (allocation and GC included). Steady state: on a real connection the same code runs colder. Median and min–max over runs.`,
+        difference: {
+          row: PROXIED,
+          metric: 'serverCpu',
+          scale: 1000,
+          per: s.many[0],
+          unit: 'µs per connection',
+          label: `End to end, the server's side in D-PROXY: (server CPU with proxyProtocol − without) ÷ ${s.many[0].toLocaleString('en-US')} connections, per run (the trust check, the header's read and parse, its timer and listeners, pausing and handing the connection on)`,
+        },
+      },
     },
     {
       id: 'E',
@@ -414,7 +486,8 @@ function absolute(
  * The targets. The `SERVER` rows' were set first (it-socket's server against the raw client); the
  * `BOTH` rows' are issue 12's, for a user who writes the client with it-socket too. C's row was
  * always both ends it-socket (each stack runs its own ping-pong client), so both of its targets hold
- * that row. The TLS workloads' (issue 13) are ratios to raw `node:tls` in the same run.
+ * that row. The TLS workloads' (issue 13) are ratios to raw `node:tls` in the same run; D-PROXY's
+ * (issue 14) is to it-socket's own server without `proxyProtocol`.
  */
 export const TARGETS: readonly Target[] = [
   ratio('A', SERVER, 'mibps', RAW, '>=', 0.95, '≥ 0.95× raw net'),
@@ -434,6 +507,7 @@ export const TARGETS: readonly Target[] = [
   ratio('D', SERVER, 'peakRss', RAW, '<=', 1.2, 'peak RSS ≤ 1.2× raw'),
   ratio('D', BOTH, 'ms', RAW, '<=', 1.3, 'time ≤ 1.3× raw loop'),
   ratio('D', BOTH, 'peakRss', RAW, '<=', 1.2, 'server peak RSS ≤ 1.2× raw'),
+  ratio('D-PROXY', PROXIED, 'ms', SERVER, '<=', 1.05, 'time ≤ 1.05× without PROXY'),
   ratio('E', SERVER, 'perConn', RAW, '<=', 1.3, '≤ 1.3× raw net'),
   absolute('F', SERVER, 'rssGrowth', '<=', 16, 'RSS growth ≤ 16 MiB'),
   absolute('F', SERVER, 'sentBytes', '<=', 256, 'peer stalls (≪ 1 GiB sent)'),
