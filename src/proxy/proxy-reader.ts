@@ -42,6 +42,11 @@ export interface ProxyReaderEvents {
   onHeader(socket: Socket, header: ProxyHeader): void
   /** Refused, bad, late or gone: the socket is closed already. */
   onFailure(err: Error): void
+  /**
+   * How messages name the socket's peer. Asked only when there is a message to write: the name is
+   * not built for the connections that never fail (the socket keeps its address once read).
+   */
+  peerOf(socket: Socket): string
 }
 
 /** Checks `listen()`'s `proxyProtocol` option (`true` means trust loopback only). */
@@ -81,6 +86,9 @@ function trustedOf(fn: string, trusted: unknown): (address: string) => boolean {
     )
   }
   const list = new BlockList()
+  // IPv4 blocks also as (network, mask) pairs: checking an IPv4 peer (the common case) against them
+  // costs a few integer operations, where BlockList.check() builds a SocketAddress each time.
+  const v4: Array<[network: number, mask: number]> = []
   for (const cidr of trusted) {
     if (typeof cidr !== 'string') {
       throw new TypeError(`${fn}: proxyProtocol.trusted entries must be strings, got ${describeValue(cidr)}`)
@@ -101,8 +109,44 @@ function trustedOf(fn: string, trusted: unknown): (address: string) => boolean {
       )
     }
     list.addSubnet(address, prefix, family)
+    if (family === 'ipv4') {
+      const mask = prefix === 0 ? 0 : (0xffffffff << (32 - prefix)) >>> 0
+      v4.push([((ipv4ToInt(address) as number) & mask) >>> 0, mask])
+    }
   }
-  return (address) => list.check(address, isIPv4(address) ? 'ipv4' : 'ipv6')
+  return (address) => {
+    const ip = ipv4ToInt(address)
+    if (ip === undefined) return list.check(address, 'ipv6')
+    for (const [network, mask] of v4) if ((ip & mask) >>> 0 === network) return true
+    return false
+  }
+}
+
+/**
+ * A dotted-quad IPv4 address as an unsigned 32-bit integer; `undefined` for anything else (an IPv6
+ * address, including an IPv4-mapped one, which BlockList checks). Node.js gives peers' addresses in
+ * canonical form, and the trusted list is checked with `isIPv4()` first.
+ */
+function ipv4ToInt(address: string): number | undefined {
+  let value = 0
+  let part = 0
+  let digits = 0
+  let dots = 0
+  for (let i = 0; i < address.length; i++) {
+    const c = address.charCodeAt(i)
+    if (c === 46) {
+      if (digits === 0 || ++dots > 3) return undefined
+      value = value * 256 + part
+      part = 0
+      digits = 0
+    } else if (c >= 48 && c <= 57 && digits < 3) {
+      part = part * 10 + (c - 48)
+      digits++
+      if (part > 255) return undefined
+    } else return undefined
+  }
+  if (dots !== 3 || digits === 0) return undefined
+  return value * 256 + part
 }
 
 /** @internal Reads the PROXY header of each accepted socket; see the module comment. */
@@ -120,8 +164,8 @@ export class ProxyReader {
     return this.reading.size
   }
 
-  /** Starts reading the header of an accepted (paused) socket; `peer` names it in messages. */
-  accept(socket: Socket, peer: string): void {
+  /** Starts reading the header of an accepted (paused) socket. */
+  accept(socket: Socket): void {
     const address = socket.remoteAddress
     if (address === undefined) {
       // Reset before it was accepted (a load balancer's health check does that): nobody to read.
@@ -132,13 +176,13 @@ export class ProxyReader {
       socket.destroy()
       this.events.onFailure(
         new ProxyProtocolError(
-          `Connection from ${peer} closed unread: not a trusted proxy (proxyProtocol.trusted)`,
+          `Connection from ${this.events.peerOf(socket)} closed unread: not a trusted proxy (proxyProtocol.trusted)`,
           'UNTRUSTED_PEER',
         ),
       )
       return
     }
-    new HeaderRead(this, socket, peer).start()
+    new HeaderRead(this, socket).start()
   }
 
   /** True once {@link stop} was called: failures are no longer reported. */
@@ -169,9 +213,13 @@ class HeaderRead {
   constructor(
     private readonly reader: ProxyReader,
     private readonly socket: Socket,
-    private readonly peer: string,
   ) {
     this.parser = new ProxyHeaderParser(reader.settings.versions)
+  }
+
+  /** The peer, as messages name it. */
+  private get peer(): string {
+    return this.reader.events.peerOf(this.socket)
   }
 
   start(): void {

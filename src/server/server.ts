@@ -110,6 +110,7 @@ export class Server<A extends SocketAddress = SocketAddress>
         : new ProxyReader(settings.proxy, {
             onHeader: (socket: Socket, header: ProxyHeader) => this.afterHeader(socket, header),
             onFailure: (err: Error) => this.report(err),
+            peerOf: (socket: Socket) => this.peerOf(socket),
           })
   }
 
@@ -207,7 +208,7 @@ export class Server<A extends SocketAddress = SocketAddress>
       return
     }
     // A plain connection needs no name now: its own remoteAddress is made when first asked for.
-    if (this.proxyReader !== undefined) this.proxyReader.accept(socket, this.peerOf(socket))
+    if (this.proxyReader !== undefined) this.proxyReader.accept(socket)
     else if (this.acceptor !== undefined) this.acceptor.accept(socket, this.peerOf(socket))
     else this.admit(socket)
   }
