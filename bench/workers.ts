@@ -13,7 +13,6 @@
  */
 
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
 import { writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
@@ -40,32 +39,33 @@ async function startServer(
   if (workers > 1) args.push('--workers', String(workers))
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'] })
   let stderr = ''
+  let exited = child.exitCode !== null
+  const exit = new Promise<void>((resolve) =>
+    child.once('exit', () => {
+      exited = true
+      resolve()
+    }),
+  )
   const ready = workers > 1 ? /workers listening/ : /listening on/
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => fail('timed out'), 10_000)
-    const fail = (why: string): void => {
-      clearTimeout(timer)
-      child.kill('SIGKILL')
-      reject(new Error(`the server did not start (${why}): ${stderr}`))
-    }
-    child.once('exit', () => fail('exited'))
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-      if (ready.test(stderr)) {
-        clearTimeout(timer)
-        child.removeAllListeners('exit')
-        resolve()
-      }
-    })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d
   })
+  const deadline = Date.now() + 10_000
+  while (!ready.test(stderr)) {
+    if (exited || Date.now() > deadline) {
+      child.kill('SIGKILL')
+      throw new Error(`the server did not start: ${stderr}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 20))
+  }
   const port = Number(/listening on \S*:(\d+)/.exec(stderr)?.[1])
   return {
     port,
     stop: async () => {
-      const exited = once(child, 'exit')
+      if (exited) throw new Error(`the server exited during the run: ${stderr}`)
       child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)
-      await exited
+      await exit
       clearTimeout(timer)
     },
   }
