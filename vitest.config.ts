@@ -1,5 +1,6 @@
 import { fileURLToPath } from 'node:url'
 import { configDefaults, defineConfig } from 'vitest/config'
+import { runtime, UNSUPPORTED } from './test/helpers/runtime.js'
 
 /** `npm test`: everything that needs Node.js and npm only. */
 export default defineConfig({
@@ -10,7 +11,9 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     // Tests against programs we did not write (nc, python3): `npm run test:interop`.
-    exclude: [...configDefaults.exclude, 'test/interop/**'],
+    // On Bun and Deno (`npm run test:runtimes`), also the files of capabilities they lack
+    // (test/helpers/runtime.ts, docs/RUNTIMES.md).
+    exclude: [...configDefaults.exclude, 'test/interop/**', ...UNSUPPORTED[runtime].flatMap((u) => u.files)],
     testTimeout: 30_000,
     hookTimeout: 30_000,
     // Socket tests are I/O bound; two workers match the two cores CI has.

@@ -22,6 +22,8 @@ const TLS_HINTS: Record<string, string> = {
     'the certificate is for other names: connect to one of them, or check it with --servername NAME',
   ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED:
     'the server asks for a client certificate: give --cert and --key',
+  // BoringSSL's name for the same alert (Bun's node:tls).
+  ERR_SSL_TLSV1_ALERT_CERTIFICATE_REQUIRED: 'the server asks for a client certificate: give --cert and --key',
   ERR_SSL_PEER_DID_NOT_RETURN_A_CERTIFICATE:
     'the client sent no certificate, and --require-client-cert asks for one',
   ERR_SSL_TLSV1_ALERT_NO_APPLICATION_PROTOCOL: 'no --alpn protocol in common',

@@ -2,7 +2,7 @@ import { listen, type Server } from 'it-socket'
 import { afterEach, describe, expect, it } from 'vitest'
 import { tempDir } from '../helpers/net.js'
 import { unacceptingListener } from '../helpers/spawn.js'
-import { cli, freePort, killAll, listeningPort } from './helpers.js'
+import { cli, exitedWithStdinOpen, freePort, killAll, listeningPort } from './helpers.js'
 
 // The built command (npm run build first) as child processes, on loopback and Unix sockets only.
 const servers: Server[] = []
@@ -52,7 +52,7 @@ describe('it-socket connect', () => {
     const port = await echoServer(['--framing', 'lines'])
     const client = cli(['connect', String(port), '--framing', 'lines', '--until', 'bye'])
     client.write('hi\nbye\n')
-    expect(await client.exited).toBe(0)
+    expect(await exitedWithStdinOpen(client, 'bye\n')).toBe(0)
     expect(client.stdout()).toBe('hi\nbye\n')
   })
 
@@ -69,7 +69,7 @@ describe('it-socket connect', () => {
     client.write('hello')
     await client.waitFor('stdout', 'hello')
     client.write('bye')
-    expect(await client.exited).toBe(0)
+    expect(await exitedWithStdinOpen(client, 'hellobye')).toBe(0)
     expect(client.stdout()).toBe('hellobye')
   })
 

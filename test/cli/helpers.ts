@@ -2,8 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import { createServer } from 'node:net'
 import { fileURLToPath } from 'node:url'
+import { expect } from 'vitest'
 import { parseCommand } from '../../src/cli/args.js'
 import { UsageError } from '../../src/cli/usage-error.js'
+import { deviates } from '../helpers/runtime.js'
 
 /** The repository root: the built command is `dist/src/cli/main.js` below it. */
 export const root = fileURLToPath(new URL('../../', import.meta.url))
@@ -89,6 +91,25 @@ export function run(command: string, args: string[], input?: string): Child {
 /** Runs the built command: `node dist/src/cli/main.js ...args` (`npm run build` first). */
 export function cli(args: string[], input?: string): Child {
   return run(process.execPath, ['dist/src/cli/main.js', ...args], input)
+}
+
+/**
+ * Resolves with `child`'s exit, for a child that should exit by itself, its stdin still open, once
+ * `done` was printed on stdout. On Deno an open stdin keeps the process alive even once it is
+ * destroyed (`deno-stdin-keeps-process-alive`, docs/RUNTIMES.md): there the child must still be
+ * running `ms` after printing `done`, and its exit is awaited once its stdin is closed.
+ */
+export async function exitedWithStdinOpen(
+  child: Child,
+  done: RegExp | string,
+  ms = 500,
+): Promise<number | string> {
+  if (!deviates('deno-stdin-keeps-process-alive')) return child.exited
+  await child.waitFor('stdout', done)
+  await new Promise((resolve) => setTimeout(resolve, ms))
+  expect(child.process.exitCode).toBeNull()
+  child.process.stdin?.end()
+  return child.exited
 }
 
 /** Waits for a server child's `listening on HOST:PORT` line on `stream` and returns the port. */

@@ -1,7 +1,9 @@
 import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { afterEach, describe, expect, it } from 'vitest'
-import { cli, killAll, listeningPort } from './helpers.js'
+import { deviates } from '../helpers/runtime.js'
+import { sendSignal } from '../helpers/spawn.js'
+import { cli, exitedWithStdinOpen, killAll, listeningPort } from './helpers.js'
 
 const sockets: Socket[] = []
 afterEach(() => {
@@ -24,7 +26,7 @@ describe('it-socket --udp', () => {
     expect(server.stderr()).toContain('(udp, echo, framing lines)')
     const client = cli(['connect', String(port), '--udp', '--until', 'bye'])
     client.write('hi\nbye\n')
-    expect(await client.exited).toBe(0)
+    expect(await exitedWithStdinOpen(client, 'bye\n')).toBe(0)
     expect(client.stdout()).toBe('hi\nbye\n')
   })
 
@@ -33,7 +35,9 @@ describe('it-socket --udp', () => {
     const port = await listeningPort(server)
     const client = cli(['connect', `127.0.0.1:${port}`, '--udp', '--timeout', '200'], 'one\ntwo\n')
     expect(await client.exited).toBe(0)
-    expect(client.stdout()).toBe('one\ntwo\n')
+    // Deno emits a burst of datagrams out of order (deno-udp-burst-reordered, docs/RUNTIMES.md).
+    if (deviates('deno-udp-burst-reordered')) expect(['one\ntwo\n', 'two\none\n']).toContain(client.stdout())
+    else expect(client.stdout()).toBe('one\ntwo\n')
   })
 
   it('connect --udp --framing raw sends stdin as it comes and prints datagrams as they are', async () => {
@@ -54,6 +58,16 @@ describe('it-socket --udp', () => {
     sockets.length = 0
     const client = cli(['connect', String(port), '--udp'])
     client.write('anyone?\n')
+    if (deviates('deno-udp-no-port-unreachable')) {
+      // Deno never reports the ICMP "port unreachable": the client waits, saying nothing, and exits 0
+      // once stdin has ended and no datagram came.
+      await new Promise((resolve) => setTimeout(resolve, 500))
+      expect(client.process.exitCode).toBeNull()
+      client.process.stdin?.end()
+      expect(await client.exited).toBe(0)
+      expect(client.stderr()).toBe('')
+      return
+    }
     expect(await client.exited).toBe(1)
     expect(client.stderr()).toMatch(/^it-socket: .*unreachable.*\(is the server running\?\)\n$/)
   })
@@ -72,7 +86,7 @@ describe('it-socket --udp', () => {
     expect(server.stdout()).toBe(
       `first\n[127.0.0.1:${b.address().port}] from b\n[127.0.0.1:${a.address().port}] from a\n`,
     )
-    server.process.kill('SIGTERM')
+    sendSignal(server.process, 'SIGTERM')
     expect(await server.exited).toBe(0)
   })
 })

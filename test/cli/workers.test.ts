@@ -9,6 +9,7 @@ import { once } from 'node:events'
 import { connect as netConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RESTART_LIMIT } from '../../src/cli/workers.js'
+import { sendSignal } from '../helpers/spawn.js'
 import { type Child, cli, freePort, killAll, listeningPort, root, usageError } from './helpers.js'
 
 afterEach(killAll)
@@ -80,7 +81,7 @@ describe('listen --workers', () => {
     expect([...served].sort()).toEqual(['1', '2'])
 
     const pending = await inFlight(port, 'first half, ')
-    child.process.kill('SIGTERM')
+    sendSignal(child.process, 'SIGTERM')
     await child.waitFor('stderr', 'SIGTERM: draining 2 workers')
     expect(await pending.finish('second half')).toBe('first half, second half')
     expect(await child.exited).toBe(0)
@@ -111,7 +112,7 @@ describe('listen --workers', () => {
     expect(await child.exited).toBe(1)
     expect(child.stderr()).toMatch(new RegExp(`\\[worker \\d\\] Cannot listen on 127\\.0\\.0\\.1:${port}`))
     expect(child.stderr()).toMatch(/before listening: stopping the others/)
-    holder.process.kill('SIGTERM')
+    sendSignal(holder.process, 'SIGTERM')
     expect(await holder.exited).toBe(0)
   })
 
@@ -133,7 +134,7 @@ describe('listen --workers', () => {
       process.kill(-(group.pid as number), 'SIGINT')
       while (!/SIGINT: draining/.test(stderr)) await once(group.stderr, 'data')
       expect(await pending.finish('and after')).toBe('typed before Ctrl-C, and after')
-      expect((await exited)[0]).toBe(0)
+      expect((await exited)[0], stderr).toBe(0)
       expect(stderr).not.toContain('closing every connection now')
     } finally {
       if (group.exitCode === null) process.kill(-(group.pid as number), 'SIGKILL')

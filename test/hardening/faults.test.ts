@@ -2,6 +2,7 @@ import { connect as netConnect } from 'node:net'
 import { connect, framed, lengthPrefixed } from 'it-socket'
 import { afterEach, describe, expect, it } from 'vitest'
 import { until } from '../helpers/net.js'
+import { deviates } from '../helpers/runtime.js'
 import { anyEvent, rawPeers, type ServerChild, startServer, wellBehavedClients } from './helpers.js'
 
 let server: ServerChild | undefined
@@ -107,8 +108,20 @@ describe('faults', () => {
       peer.resume()
       void anyEvent(peer, 'end').then(() => shed++)
     }
-    await until(() => shed > 0, 10_000, 'the server to shed connections')
-    expect(shed).toBeLessThanOrEqual(peers.length - room + 20)
+    if (deviates('deno-emfile-panic')) {
+      // Deno panics once the server child is out of descriptors: it dies, it does not shed.
+      if (server.process.exitCode === null) await anyEvent(server.process, 'exit')
+      expect(server.process.exitCode).toBe(1)
+      return
+    }
+    if (deviates('bun-no-emfile-shedding')) {
+      // Bun sheds nothing: the peers it cannot accept wait in the accept queue, none sees an end.
+      await new Promise((resolve) => setTimeout(resolve, 2_000))
+      expect(shed).toBe(0)
+    } else {
+      await until(() => shed > 0, 10_000, 'the server to shed connections')
+      expect(shed).toBeLessThanOrEqual(peers.length - room + 20)
+    }
     expect(server.process.exitCode).toBeNull()
     for (const peer of peers) peer.destroy()
     await until(async () => (await server?.stats())?.connections === 0, 10_000, 'descriptors to free up')

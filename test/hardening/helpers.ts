@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { connect as netConnect, type Socket } from 'node:net'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
+import { runtime } from '../helpers/runtime.js'
 
 const fixture = fileURLToPath(new URL('./fixtures/echo-server.mjs', import.meta.url))
 
@@ -47,15 +48,29 @@ export interface ServerOptions {
   fdLimit?: number
 }
 
+/** `args` (Node.js's command line after the executable) as the runtime running us takes them. */
+function shellArgs(args: string[]): string[] {
+  if (runtime !== 'deno') return args
+  const flags = args.filter((a) => a.startsWith('--'))
+  const rest = args.filter((a) => !a.startsWith('--'))
+  return ['run', '-A', ...(flags.length > 0 ? [`--v8-flags=${flags.join(',')}`] : []), ...rest]
+}
+
 /** Starts the server child and waits until it listens. */
 export async function startServer(options: ServerOptions = {}): Promise<ServerChild> {
   const args = ['--expose-gc', fixture, JSON.stringify(options)]
   const child =
     options.fdLimit === undefined
       ? spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'inherit'] })
-      : spawn('sh', ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...args], {
-          stdio: ['pipe', 'pipe', 'inherit'],
-        })
+      : // Through a shell, where Deno no longer turns Node.js's command line into its own (it does
+        // when child_process runs process.execPath itself): shellArgs() does.
+        spawn(
+          'sh',
+          ['-c', `ulimit -n ${options.fdLimit} && exec "$0" "$@"`, process.execPath, ...shellArgs(args)],
+          {
+            stdio: ['pipe', 'pipe', 'inherit'],
+          },
+        )
   const errors: ReportedError[] = []
   const waiting: Array<(value: Record<string, unknown>) => void> = []
   let onPort: ((port: number) => void) | undefined

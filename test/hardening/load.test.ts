@@ -3,6 +3,7 @@ import { connect as netConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { pseudoRandomBytes } from '../helpers/bytes.js'
 import { until } from '../helpers/net.js'
+import { deviates } from '../helpers/runtime.js'
 import { anyEvent, MiB, report, type ServerChild, startServer } from './helpers.js'
 
 // SOAK=1 runs the heavier variants (more clients, more cycles) for a soak run.
@@ -68,7 +69,10 @@ describe('load', () => {
       `handles ${before.handles} -> ${after.handles}, fds ${before.fds} -> ${after.fds}, heap ${((after.heapUsed - before.heapUsed) / 1024).toFixed(0)} KiB`,
     )
     expect(after.handles).toBe(before.handles)
-    expect(after.fds).toBe(before.fds)
+    // Deno opens a Unix socket pair once, some thousand connections in (deno-late-socketpair):
+    // 2 descriptors, once, not growth per connection.
+    if (deviates('deno-late-socketpair')) expect([0, 2]).toContain(after.fds - before.fds)
+    else expect(after.fds).toBe(before.fds)
     expect(after.heapUsed - before.heapUsed).toBeLessThan(4 * MiB)
     expect(server.errors).toEqual([])
   }, 120_000)

@@ -1,6 +1,6 @@
 import { connect, framed, lines } from 'it-socket'
 import { afterEach, describe, expect, it } from 'vitest'
-import { type Child, listeningPort, runNode } from '../helpers/spawn.js'
+import { type Child, listeningPort, runNode, sendSignal } from '../helpers/spawn.js'
 
 // These run the built examples (npm test builds first) as a person would, with port 0 for a free port.
 const children: Child[] = []
@@ -63,7 +63,7 @@ describe('examples (the seed programs, ported)', () => {
       expect(replies).toEqual([...Array.from({ length: 5 }, (_, i) => `client ${id} message ${i}`), 'bye'])
     })
     expect(server.stdout()).toContain('RECEIVED: client 199 message 4 << 127.0.0.1:')
-    server.process.kill('SIGTERM')
+    sendSignal(server.process, 'SIGTERM')
     expect(await server.exited).toBe(0)
     expect(server.stdout()).toContain('server closed')
   })

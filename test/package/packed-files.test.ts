@@ -9,6 +9,7 @@ import { createRequire } from 'node:module'
 import { dirname, join, posix } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { beforeAll, describe, expect, it } from 'vitest'
+import { deviates } from '../helpers/runtime.js'
 
 const root = fileURLToPath(new URL('../../', import.meta.url))
 const read = (path: string): string => readFileSync(join(root, path), 'utf8')
@@ -123,11 +124,13 @@ describe('package.json exports', () => {
     expect(entry.default).toBe('./dist/src/index.js')
   })
 
-  // require(esm) works without a flag from Node.js 20.19 and 22.12 (process.features.require_module).
-  const requireModule = (process.features as { require_module?: boolean }).require_module === true
-  it.runIf(requireModule)("require('it-socket') loads the ESM build (require(esm))", () => {
+  // require(esm) works without a flag on Node.js 20.19+ and 22.12+ (every Node.js of the matrix),
+  // Bun and Deno.
+  it("require('it-socket') loads the ESM build (require(esm))", () => {
     const require = createRequire(join(dirname(fileURLToPath(import.meta.url)), 'index.js'))
-    expect(require.resolve('it-socket')).toBe(join(root, 'dist/src/index.js'))
+    // Bun resolves by tsconfig.json's paths first, to the sources (bun-tsconfig-paths).
+    const entry = deviates('bun-tsconfig-paths') ? 'src/index.ts' : 'dist/src/index.js'
+    expect(require.resolve('it-socket')).toBe(join(root, entry))
     const api = require('it-socket') as Record<string, unknown>
     expect(typeof api.listen).toBe('function')
     expect(typeof api.connect).toBe('function')

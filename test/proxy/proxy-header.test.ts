@@ -1,4 +1,3 @@
-import { SocketAddress } from 'node:net'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { ProxyProtocolError } from '../../src/errors.js'
@@ -12,6 +11,7 @@ import type {
 } from '../../src/proxy/proxy-header.js'
 import { encodeProxyHeader, ProxyHeaderParser, parseProxyHeader } from '../../src/proxy/proxy-header.js'
 import { SEED } from '../framing/helpers.js'
+import { canonicalIPv6 } from './canonical-ipv6.js'
 
 const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text)
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes).toString('hex')
@@ -68,10 +68,7 @@ const ipv6Arb: fc.Arbitrary<string> = fc
       .tuple(fc.integer({ min: 0, max: 0xffff }), fc.integer({ min: 0, max: 0xffff }))
       .map(([a, b]) => [0, 0, 0, 0, 0, 0xffff, a, b]),
   )
-  .map(
-    (groups) =>
-      new SocketAddress({ address: groups.map((g) => g.toString(16)).join(':'), family: 'ipv6' }).address,
-  )
+  .map((groups) => canonicalIPv6(groups.map((g) => g.toString(16)).join(':')))
 
 const ipv4Arb: fc.Arbitrary<string> = fc
   .tuple(fc.nat(255), fc.nat(255), fc.nat(255), fc.nat(255))

@@ -1,5 +1,6 @@
-import { writeFileSync } from 'node:fs'
-import { createServer } from 'node:net'
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import {
   AbortError,
@@ -9,9 +10,11 @@ import {
   HostNotFoundError,
   listen,
   pipe,
+  SocketError,
 } from 'it-socket'
 import { describe, expect, it } from 'vitest'
 import { portOf, tempDir } from '../helpers/net.js'
+import { deviates } from '../helpers/runtime.js'
 
 /** A TCP port on 127.0.0.1 that was free a moment ago: bound with port 0, then let go. */
 async function freePort(): Promise<number> {
@@ -49,11 +52,21 @@ describe('listen()', () => {
     const { dir, cleanup } = tempDir()
     try {
       const path = join(dir, 'stale.sock')
-      // A server that dies without unlinking its socket file leaves it behind.
-      const dead = createServer()
-      await new Promise<void>((resolve) => dead.listen(path, resolve))
-      const handle = (dead as unknown as { _handle: { close(): void } | null })._handle
-      handle?.close()
+      // A server that dies without unlinking its socket file leaves it behind: a child killed with
+      // SIGKILL, which gets no chance to clean up.
+      const dead = spawn(
+        process.execPath,
+        [
+          '-e',
+          `require('node:net').createServer().listen(${JSON.stringify(path)}, () => console.log('ready'))`,
+        ],
+        { stdio: ['ignore', 'pipe', 'inherit'] },
+      )
+      await once(dead.stdout, 'data')
+      const exited = once(dead, 'exit')
+      dead.kill('SIGKILL')
+      await exited
+      expect(statSync(path).isSocket()).toBe(true)
       await using server = await listen({ path })
       expect(server.address).toEqual({ path })
       void server.serve((conn) => pipe(conn, conn))
@@ -167,6 +180,13 @@ describe('listen()', () => {
 
   it('listen() on a host name that does not resolve fails with HostNotFoundError naming it', async () => {
     const err = await listen({ host: 'nosuchhost.invalid', port: 0 }).catch((e: unknown) => e)
+    if (deviates('bun-listen-host-not-found')) {
+      // Bun's error has no code to tell a host that does not resolve from any other failure.
+      expect(err).toBeInstanceOf(SocketError)
+      expect((err as Error).cause).toMatchObject({ message: 'Failed to listen at nosuchhost.invalid' })
+      expect(((err as Error).cause as NodeJS.ErrnoException).code).toBeUndefined()
+      return
+    }
     expect(err).toBeInstanceOf(HostNotFoundError)
     expect((err as HostNotFoundError).code).toBe('ERR_HOST_NOT_FOUND')
     const cause = (err as Error).cause as NodeJS.ErrnoException

@@ -21,6 +21,7 @@ import type { Source } from 'it-stream-types'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { collectBytes, decoder, encoder, pseudoRandomBytes, repeatChunk, sha256 } from '../helpers/bytes.js'
 import { portOf, rawConnect, readAll, until } from '../helpers/net.js'
+import { deviates } from '../helpers/runtime.js'
 
 let server: Server
 let accepted: Iterator<Connection> | AsyncIterator<Connection>
@@ -132,16 +133,35 @@ describe('Connection close contract', () => {
           await held
         })(),
       )
-      await until(() => conn.readableLength === 18, 5_000, 'the 18 bytes to arrive')
+      if (deviates('deno-paused-socket-no-read-ahead')) {
+        // Deno's paused socket reads nothing ahead: the bytes wait in the kernel, not in memory.
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        expect(conn.readableLength).toBe(0)
+      } else await until(() => conn.readableLength === 18, 5_000, 'the 18 bytes to arrive')
       accepted?.resetAndDestroy()
-      await conn.closed
-      release()
-      await expect(writing).rejects.toBeInstanceOf(ConnectionResetError)
-      const received: string[] = []
-      const err = await (async () => {
-        for await (const chunk of conn.source) received.push(decoder.decode(chunk))
-      })().catch((e: unknown) => e)
-      expect(received.join('')).toBe('18 bytes, then RST')
+      const read = async (): Promise<{ received: string; err: unknown }> => {
+        let received = ''
+        const err = await (async () => {
+          for await (const chunk of conn.source) received += decoder.decode(chunk)
+        })().catch((e: unknown) => e)
+        return { received, err }
+      }
+      let result: { received: string; err: unknown }
+      if (deviates('deno-paused-socket-no-read-ahead')) {
+        // Nor does it see the reset before it reads: the source gets the bytes, then the reset.
+        await new Promise((resolve) => setTimeout(resolve, 200))
+        expect(conn.isClosed).toBe(false)
+        result = await read()
+        release()
+        await expect(writing).rejects.toBeInstanceOf(ConnectionResetError)
+      } else {
+        await conn.closed
+        release()
+        await expect(writing).rejects.toBeInstanceOf(ConnectionResetError)
+        result = await read()
+      }
+      const { received, err } = result
+      expect(received).toBe('18 bytes, then RST')
       expect(err).toBeInstanceOf(ConnectionResetError)
       expect((err as ConnectionResetError).code).toBe('ERR_CONNECTION_RESET')
     } finally {
@@ -520,9 +540,9 @@ describe('Connection', () => {
       }
       // The peer is blocked for good: the server stopped reading because its own writes back up.
       expect(handedToKernel).toBeLessThan(count * frame.byteLength)
-      expect(conn.readableLength).toBeLessThanOrEqual(
-        SOURCE_HIGH_WATER_MARK + SOCKET_HIGH_WATER_MARK + 64 * 1024,
-      )
+      // Bun's socket reads on after pause(): bounded still, but by about 1 MiB (bun-socket-read-ahead).
+      const slack = deviates('bun-socket-read-ahead') ? 1024 * 1024 : 64 * 1024
+      expect(conn.readableLength).toBeLessThanOrEqual(SOURCE_HIGH_WATER_MARK + SOCKET_HIGH_WATER_MARK + slack)
       const echoed = readAll(peer)
       await sending
       const bytes = await echoed

@@ -16,6 +16,7 @@ import {
 import { afterEach, describe, expect, it } from 'vitest'
 import { decoder, encoder, pseudoRandomBytes } from '../helpers/bytes.js'
 import { until } from '../helpers/net.js'
+import { deviates } from '../helpers/runtime.js'
 
 /** Every socket a test opens, closed after it. */
 const open: Array<DatagramSocket | DatagramConnection> = []
@@ -73,8 +74,9 @@ describe('udp.bind()', () => {
       ['ping', 'pong'].map((text) => encoder.encode(text)),
       client,
     )
-    expect(decoder.decode(await next(client.source))).toBe('ping')
-    expect(decoder.decode(await next(client.source))).toBe('pong')
+    const replies = [decoder.decode(await next(client.source)), decoder.decode(await next(client.source))]
+    // Deno emits a burst of datagrams out of order (deno-udp-burst-reordered, docs/RUNTIMES.md).
+    expect(deviates('deno-udp-burst-reordered') ? replies.sort() : replies).toEqual(['ping', 'pong'])
     await server.close()
     await expect(echoing).resolves.toBeUndefined()
   })
@@ -89,6 +91,8 @@ describe('udp.bind()', () => {
       await client.sink(payloads.map((data) => ({ data, address: host, port: server.address.port })))
       const received: Datagram[] = []
       for (const _ of sizes) received.push(await next(client.source))
+      // Deno emits a burst of datagrams out of order (deno-udp-burst-reordered): by size, as sent.
+      if (deviates('deno-udp-burst-reordered')) received.sort((a, b) => a.data.byteLength - b.data.byteLength)
       expect(received.map((d) => d.data.byteLength)).toEqual(sizes)
       for (const [i, datagram] of received.entries()) {
         expect(Buffer.from(datagram.data).equals(Buffer.from(payloads[i] as Uint8Array))).toBe(true)
@@ -417,12 +421,27 @@ describe('udp.connect()', () => {
       replies.push(decoder.decode(message))
       if (replies.length === messages.length) break
     }
-    expect(replies).toEqual(messages)
+    // Deno emits a burst of datagrams out of order (deno-udp-burst-reordered, docs/RUNTIMES.md).
+    if (deviates('deno-udp-burst-reordered')) expect(replies.sort()).toEqual(messages.sort())
+    else expect(replies).toEqual(messages)
   })
 
   it('DatagramConnection to a closed port fails with ConnectionRefusedError on read and send', async () => {
     const port = await closedPort()
     const conn = track(await udp.connect({ host: '127.0.0.1', port }))
+    if (deviates('deno-udp-no-port-unreachable')) {
+      // Deno never reports the ICMP "port unreachable": sends succeed and a read just waits.
+      await conn.sink([encoder.encode('anyone there?')])
+      const read = conn.source.next().then(
+        () => 'read',
+        () => 'failed',
+      )
+      const waited = new Promise((resolve) => setTimeout(() => resolve('waiting'), 500))
+      expect(await Promise.race([read, waited])).toBe('waiting')
+      await conn.sink([encoder.encode('again')])
+      expect(conn.isClosed).toBe(false)
+      return
+    }
     // Sending succeeds locally; the ICMP "port unreachable" it provokes arrives just after.
     const [first] = await Promise.allSettled([conn.sink([encoder.encode('anyone there?')])])
     if (first.status === 'rejected') expect(first.reason).toBeInstanceOf(ConnectionRefusedError)

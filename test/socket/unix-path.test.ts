@@ -1,8 +1,9 @@
 import { readdirSync } from 'node:fs'
-import { connect, listen, pipe } from 'it-socket'
+import { connect, listen, pipe, SocketError } from 'it-socket'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { collectBytes, decoder, encoder } from '../helpers/bytes.js'
 import { tempDir } from '../helpers/net.js'
+import { deviates } from '../helpers/runtime.js'
 
 /** `sun_path` is 108 bytes on Linux, 104 on macOS and the BSDs, including the terminating NUL. */
 const SUN_PATH_SIZE = process.platform === 'linux' ? 108 : 104
@@ -86,9 +87,16 @@ describe('Unix socket path length', () => {
       await expect(listen({ path: name })).rejects.toBeInstanceOf(RangeError)
       return
     }
-    await using server = await listen({ path: name })
+    if (deviates('bun-abstract-socket-name')) {
+      // Bun fails on 108 bytes (EINVAL) where Linux takes them, and listens on 107.
+      const err = await listen({ path: name }).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(SocketError)
+      expect((err as Error).cause).toMatchObject({ code: 'EINVAL' })
+    }
+    const usable = deviates('bun-abstract-socket-name') ? name.slice(0, 107) : name
+    await using server = await listen({ path: usable })
     void server.serve((conn) => pipe(conn, conn))
-    const conn = await connect({ path: name })
+    const conn = await connect({ path: usable })
     await conn.sink([encoder.encode('abstract')])
     expect(decoder.decode(await collectBytes(conn.source))).toBe('abstract')
     await conn.close()

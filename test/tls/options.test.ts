@@ -141,7 +141,7 @@ const badClientTls: Array<{
     label: '{ cert, key } that do not match',
     tls: { cert: certs.client.cert, key: certs.server.key },
     error: TypeError,
-    message: /^connect\(\): tls.*key values mismatch \(ERR_OSSL_X509_KEY_VALUES_MISMATCH\)$/,
+    message: /^connect\(\): tls\.cert and tls\.key do not match: .*\(ERR_OSSL_X509_KEY_VALUES_MISMATCH\)$/,
   },
   {
     label: "{ cert: 'not PEM', key }",
@@ -317,7 +317,7 @@ const badServerTls: Array<{
     label: '{ cert, key } that do not match',
     tls: { cert: certs.server.cert, key: certs.client.key },
     error: TypeError,
-    message: /^listen\(\): tls.*key values mismatch \(ERR_OSSL_X509_KEY_VALUES_MISMATCH\)$/,
+    message: /^listen\(\): tls\.cert and tls\.key do not match: .*\(ERR_OSSL_X509_KEY_VALUES_MISMATCH\)$/,
   },
   {
     label: "{ cert, key, sni: { 'other.test': { cert, key } } } that do not match",
