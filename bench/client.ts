@@ -11,7 +11,6 @@
  * @module
  */
 
-import { createInterface } from 'node:readline'
 import { payloadByte } from './frames.js'
 import {
   itSocketBulk,
@@ -21,10 +20,11 @@ import {
   itSocketPingPong,
 } from './it-socket-client.js'
 import { itStackPingPong } from './it-stack.js'
-import { bulk, frames, handshakes, idle, many, type Rendezvous, stall } from './load.js'
-import type { ClientName, ClientResult, ClientSpec } from './protocol.js'
+import { bulk, frames, handshakes, idle, many, stall } from './load.js'
+import type { ClientEvent, ClientName, ClientResult, ClientSpec } from './protocol.js'
 import { rawPingPong } from './raw-net.js'
 import { percentile } from './stats.js'
+import { emit, stdinRendezvous } from './stdin-rendezvous.js'
 import { syscalls, syscallsSince } from './syscalls.js'
 
 /** The workloads whose clients can speak TLS (`spec.tls`; `handshakes` always does). */
@@ -39,23 +39,6 @@ const CLIENTS: Record<ClientSpec['kind'], readonly ClientName[]> = {
   handshakes: ['raw', 'it-socket'],
   idle: ['raw'],
   stall: ['raw'],
-}
-
-function emit(line: unknown): void {
-  process.stdout.write(`${JSON.stringify(line)}\n`)
-}
-
-/** Prints the event, then waits for the next line on stdin. */
-function stdinRendezvous(): Rendezvous {
-  const input = createInterface({ input: process.stdin })
-  const waiting: Array<() => void> = []
-  input.on('line', () => waiting.shift()?.())
-  input.on('close', () => process.exit(2))
-  return (event) =>
-    new Promise<void>((resolve) => {
-      waiting.push(resolve)
-      emit(event)
-    })
 }
 
 /** C: ping-pong with the stack's own client code; latencies in microseconds. */
@@ -106,10 +89,10 @@ async function main(): Promise<void> {
       result = await (it ? itSocketHandshakes(spec) : handshakes(spec))
       break
     case 'idle':
-      result = await idle(spec, stdinRendezvous())
+      result = await idle(spec, stdinRendezvous<ClientEvent>())
       break
     case 'stall':
-      result = await stall(spec, stdinRendezvous())
+      result = await stall(spec, stdinRendezvous<ClientEvent>())
       break
   }
   if (spec.kind !== 'idle' && spec.kind !== 'stall') result.syscalls = syscallsSince(before, syscalls())

@@ -14,7 +14,6 @@
 
 import type { Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
-import { createInterface } from 'node:readline'
 import {
   connectEcho,
   echoFrame,
@@ -22,23 +21,7 @@ import {
   type ScaleClientSpec,
   SOURCE_HOSTS,
 } from './scale-echo.js'
-
-function emit(event: ScaleClientEvent): void {
-  process.stdout.write(`${JSON.stringify(event)}\n`)
-}
-
-/** Prints the event, then waits for the next line on stdin. */
-function rendezvous(): (event: ScaleClientEvent) => Promise<void> {
-  const input = createInterface({ input: process.stdin })
-  const waiting: Array<() => void> = []
-  input.on('line', () => waiting.shift()?.())
-  input.on('close', () => process.exit(2))
-  return (event) =>
-    new Promise<void>((resolve) => {
-      waiting.push(resolve)
-      emit(event)
-    })
-}
+import { emit, stdinRendezvous } from './stdin-rendezvous.js'
 
 /**
  * Opens `n` connections that have each echoed `frame`, at most `window` in progress at once, the
@@ -83,7 +66,7 @@ function openMany(
 async function main(): Promise<void> {
   const spec = JSON.parse(process.argv[2] ?? '') as ScaleClientSpec
   const frame = echoFrame(spec.size)
-  const wait = rendezvous()
+  const wait = stdinRendezvous<ScaleClientEvent>()
 
   const warm = await openMany(spec.port, frame, spec.warm, spec.window, () => {})
   for (const socket of warm) socket.destroy()

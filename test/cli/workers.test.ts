@@ -9,24 +9,11 @@ import { once } from 'node:events'
 import { connect as netConnect } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RESTART_LIMIT } from '../../src/cli/workers.js'
+import { echoText } from '../helpers/net.js'
 import { sendSignal } from '../helpers/spawn.js'
 import { type Child, cli, freePort, killAll, listeningPort, root, usageError } from './helpers.js'
 
 afterEach(killAll)
-
-/** Sends `message`, half-closes, resolves with the whole echo. */
-async function echo(port: number, message: string): Promise<string> {
-  const socket = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true })
-  await once(socket, 'connect')
-  let received = ''
-  socket.setEncoding('utf8').on('data', (d: string) => {
-    received += d
-  })
-  socket.end(message)
-  await once(socket, 'end')
-  socket.destroy()
-  return received
-}
 
 /** Starts `listen 0 --echo --workers N ...`; resolves with the port and the workers' pids. */
 async function startWorkers(
@@ -73,7 +60,7 @@ describe('listen --workers', () => {
 
   it('serves every connection from two workers, and SIGTERM drains those in flight', async () => {
     const { child, port } = await startWorkers(2)
-    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => echo(port, `message ${i}`)))
+    const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => echoText(port, `message ${i}`)))
     expect(replies).toEqual(Array.from({ length: 200 }, (_, i) => `message ${i}`))
     const served = new Set(
       [...child.stderr().matchAll(/\[worker (\d)\] \S+ connected/g)].map((m) => m[1] as string),
@@ -97,7 +84,7 @@ describe('listen --workers', () => {
       pid = Number(restarts.at(-1)?.[1])
       expect(pid).not.toBe(pids[0])
       // The server still answers, from either worker.
-      expect(await echo(port, `after crash ${crash}`)).toBe(`after crash ${crash}`)
+      expect(await echoText(port, `after crash ${crash}`)).toBe(`after crash ${crash}`)
     }
     expect(child.stderr()).toMatch(/worker 1 \(pid \d+\) was killed by SIGKILL: restarting it/)
     process.kill(pid, 'SIGKILL')

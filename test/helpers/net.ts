@@ -87,3 +87,29 @@ export async function recordingServer(): Promise<{
     },
   }
 }
+
+/**
+ * Connects to `port` on 127.0.0.1 (retrying while nobody listens yet, as when a cluster's workers
+ * are still starting), sends `message`, half-closes, and resolves with everything the server sent
+ * back before its end.
+ */
+export async function echoText(port: number, message: string): Promise<string> {
+  for (;;) {
+    const socket = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true })
+    try {
+      await once(socket, 'connect')
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      continue
+    }
+    let received = ''
+    socket.setEncoding('utf8').on('data', (d: string) => {
+      received += d
+    })
+    socket.end(message)
+    await once(socket, 'end')
+    socket.destroy()
+    return received
+  }
+}

@@ -4,10 +4,10 @@
  * and SIGTERM to the primary drains them (connections in flight finish).
  */
 import { once } from 'node:events'
-import { connect as netConnect, type Socket } from 'node:net'
+import { connect as netConnect } from 'node:net'
 import { listen } from 'it-socket'
 import { describe, expect, it } from 'vitest'
-import { portOf, until } from '../helpers/net.js'
+import { echoText, portOf, until } from '../helpers/net.js'
 import { deviates } from '../helpers/runtime.js'
 import { runNode, sendSignal } from '../helpers/spawn.js'
 
@@ -17,31 +17,6 @@ async function freePort(): Promise<number> {
   const port = portOf(server)
   await server.close()
   return port
-}
-
-/**
- * Connects to `port` (retrying while nobody listens yet), sends `message`, half-closes, and
- * resolves with everything the server sent back.
- */
-async function echo(port: number, message: string): Promise<string> {
-  for (;;) {
-    const socket: Socket = netConnect({ host: '127.0.0.1', port, allowHalfOpen: true })
-    try {
-      await once(socket, 'connect')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ECONNREFUSED') throw err
-      await new Promise((resolve) => setTimeout(resolve, 5))
-      continue
-    }
-    let received = ''
-    socket.setEncoding('utf8').on('data', (d: string) => {
-      received += d
-    })
-    socket.end(message)
-    await once(socket, 'end')
-    socket.destroy()
-    return received
-  }
 }
 
 describe('node:cluster', () => {
@@ -56,7 +31,7 @@ describe('node:cluster', () => {
       }
       // Clients start while the workers are still starting: the first connections reach a worker in
       // the same turn as its listen is answered.
-      const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => echo(port, `message ${i}`)))
+      const replies = await Promise.all(Array.from({ length: 200 }, (_, i) => echoText(port, `message ${i}`)))
       const pids = new Set<string>()
       replies.forEach((reply, i) => {
         const [pid, body] = reply.split('\n')
