@@ -15,6 +15,7 @@ import {
   SinkInUseError,
   SocketClosedError,
 } from '../errors.js'
+import { DONE, LeavableSource } from '../leavable-source.js'
 import { CLOSE_TIMEOUT, MAX_TIMER_MS, PAIR_HIGH_WATER_MARK } from '../limits.js'
 import { Latch, Wakeup } from '../socket/wakeup.js'
 
@@ -101,8 +102,6 @@ export function duplexPair(options: DuplexPairOptions = {}): [ConnectionLike, Co
   return [a, b]
 }
 
-const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
-
 /** One end of a pair: its inbound queue is what the peer wrote. */
 class PairEnd implements ConnectionLike {
   readonly source: AsyncGenerator<Uint8Array, void, undefined>
@@ -139,7 +138,7 @@ class PairEnd implements ConnectionLike {
     private readonly name: string,
     private readonly highWaterMark: number,
   ) {
-    this.source = new PairSource(this)
+    this.source = new LeavableSource(this)
     this.sink = (source) => this.write(source)
   }
 
@@ -212,15 +211,15 @@ class PairEnd implements ConnectionLike {
       }
       // A reset after the peer's end does not undo that end; our own abort always surfaces.
       if (this.error !== undefined && (this.aborted || !this.inEnded)) {
-        this.sourceDone()
+        this.leaveSource()
         throw this.error
       }
       if (this.inEnded) {
-        this.sourceDone()
+        this.leaveSource()
         return DONE
       }
       if (this.hasClosed) {
-        this.sourceDone()
+        this.leaveSource()
         throw new SocketClosedError(`Cannot read: duplexPair() end ${this.name} is closed`)
       }
       await this.reader.wait()
@@ -228,7 +227,7 @@ class PairEnd implements ConnectionLike {
   }
 
   /** The source is finished: ended, failed, or left early (then stop reading; see the module comment). */
-  sourceDone(): void {
+  leaveSource(): void {
     if (this.sourceState === 'done') return
     this.sourceState = 'done'
     this.reader.wake()
@@ -343,35 +342,5 @@ class PairEnd implements ConnectionLike {
     this.reader.wake()
     this.writer.wake()
     this.peer.writer.wake()
-  }
-}
-
-/**
- * A pair end's `source`: hand-written rather than an async generator so that leaving it before the
- * first read still tells the end (an async generator's `finally` never runs if it never started).
- */
-class PairSource implements AsyncGenerator<Uint8Array, void, undefined> {
-  constructor(private readonly end: PairEnd) {}
-
-  next(): Promise<IteratorResult<Uint8Array, void>> {
-    return this.end.read()
-  }
-
-  return(): Promise<IteratorResult<Uint8Array, void>> {
-    this.end.sourceDone()
-    return Promise.resolve(DONE)
-  }
-
-  throw(err: unknown): Promise<IteratorResult<Uint8Array, void>> {
-    this.end.sourceDone()
-    return Promise.reject(err)
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.end.sourceDone()
   }
 }

@@ -9,6 +9,7 @@ import type { Source } from 'it-stream-types'
 import { isUint8ArrayList, type Uint8ArrayList } from 'uint8arraylist'
 import { describeType, describeValue } from '../describe.js'
 import { AbortError, ReadInUseError, SinkInUseError } from '../errors.js'
+import { DONE, LeavableSource } from '../leavable-source.js'
 
 /** What {@link fromWebStreams} takes: the two directions of a byte connection as web streams. */
 export interface WebStreamPair {
@@ -81,7 +82,6 @@ export function fromWebStreams(streams: WebStreamPair): WebStreamDuplex {
   return new WebDuplex(readable, writable)
 }
 
-const DONE: IteratorReturnResult<void> = { done: true, value: undefined }
 const ignore = (): void => {}
 
 class WebDuplex implements WebStreamDuplex {
@@ -99,7 +99,7 @@ class WebDuplex implements WebStreamDuplex {
     private readonly readable: ReadableStream<Uint8Array>,
     private readonly writable: WritableStream<Uint8Array>,
   ) {
-    this.source = new WebSource(this)
+    this.source = new LeavableSource(this)
     this.sink = (source) => this.write(source)
   }
 
@@ -199,35 +199,5 @@ class WebDuplex implements WebStreamDuplex {
       if (reader !== undefined) reader.cancel(err).catch(ignore)
       else if (!this.readable.locked) this.readable.cancel(err).catch(ignore)
     }
-  }
-}
-
-/**
- * The duplex's `source`: hand-written rather than an async generator so that leaving it before the
- * first read still cancels the readable (an async generator's `finally` never runs if it never started).
- */
-class WebSource implements AsyncGenerator<Uint8Array, void, undefined> {
-  constructor(private readonly duplex: WebDuplex) {}
-
-  next(): Promise<IteratorResult<Uint8Array, void>> {
-    return this.duplex.read()
-  }
-
-  return(): Promise<IteratorResult<Uint8Array, void>> {
-    this.duplex.leaveSource()
-    return Promise.resolve(DONE)
-  }
-
-  throw(err: unknown): Promise<IteratorResult<Uint8Array, void>> {
-    this.duplex.leaveSource()
-    return Promise.reject(err)
-  }
-
-  [Symbol.asyncIterator](): this {
-    return this
-  }
-
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.duplex.leaveSource()
   }
 }
