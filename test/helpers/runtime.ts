@@ -54,6 +54,10 @@ export const DEVIATIONS = {
     runtimes: ['deno'],
     what: 'a process out of descriptors panics (ext/signals/lib.rs: unwrap of EMFILE) and exits, where Node.js sheds connections and serves on',
   },
+  'deno-cluster-worker-exit-signal': {
+    runtimes: ['deno'],
+    what: "a cluster worker that got the process group's SIGINT, handled it and closed cleanly is at times reported by the primary's 'exit' as killed by SIGINT",
+  },
   'deno-cluster-early-connections': {
     runtimes: ['deno'],
     what: 'node:cluster (round-robin) may lose a connection that arrives while the workers start listening, or fail a worker with EADDRINUSE',
