@@ -17,7 +17,7 @@ import {
 } from '../errors.js'
 import { DONE, LeavableSource } from '../leavable-source.js'
 import { CLOSE_TIMEOUT, MAX_TIMER_MS, PAIR_HIGH_WATER_MARK } from '../limits.js'
-import { Latch, Wakeup } from '../socket/wakeup.js'
+import { Latch, Wakeup } from '../wakeup.js'
 
 /**
  * What a `serve()` handler uses of a connection, as a type both a `Connection` and an end of

@@ -12,10 +12,10 @@ import { CLOSE_TIMEOUT } from '../limits.js'
 import type { ProxyHeader } from '../proxy/types.js'
 import { isTlsSocket } from '../tls/node-tls.js'
 import { SocketTlsInfo, type TlsInfo } from '../tls/tls-info.js'
+import { Latch } from '../wakeup.js'
 import { formatAddress, localAddressOf, remoteAddressOf, type SocketAddress } from './address.js'
 import { translateError } from './translate-error.js'
 import { validateMs } from './validate.js'
-import { Latch } from './wakeup.js'
 
 /** Options of {@link ConnectionLifecycle.close}. */
 export interface CloseOptions {

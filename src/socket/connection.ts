@@ -15,9 +15,9 @@ import {
   takeUntouched,
 } from '../batches.js'
 import { SinkInUseError, SocketClosedError } from '../errors.js'
+import { Wakeup } from '../wakeup.js'
 import type { LifecycleInit } from './connection-lifecycle.js'
 import { ConnectionReader } from './connection-reader.js'
-import { Wakeup } from './wakeup.js'
 import { WriteBatch } from './write-batch.js'
 
 export type { CloseOptions } from './connection-lifecycle.js'

@@ -9,8 +9,8 @@ import {
   SocketClosedError,
 } from '../errors.js'
 import { MAX_OUTSTANDING_SENDS } from '../limits.js'
+import { Latch, Wakeup } from '../wakeup.js'
 import { translateError } from './translate-error.js'
-import { Latch, Wakeup } from './wakeup.js'
 
 /** Largest UDP payload over IPv4, in bytes: 65,535 − 20 (IP header) − 8 (UDP header). */
 export const MAX_UDP4_PAYLOAD = 65_507
