@@ -38,6 +38,14 @@ describe('node:cluster', () => {
         expect(body).toBe(`message ${i}`)
         pids.add(pid as string)
       })
+      // Once both listen, round-robin alternates: a few more reach both (on a loaded machine the
+      // 200 above may all have come while only one worker listened).
+      await until(() => cluster.stdout().includes('ready\n'), 10_000, 'the workers to listen')
+      for (let i = 0; i < 4; i++) {
+        const [pid, body] = (await echoText(port, `after ready ${i}`)).split('\n')
+        expect(body).toBe(`after ready ${i}`)
+        pids.add(pid as string)
+      }
       expect(pids.size).toBe(2)
 
       // A connection in flight when the primary gets SIGTERM still gets its whole echo.
