@@ -5,14 +5,16 @@ import { json } from './json.js'
 import type { LengthEncoding } from './length-prefixed.js'
 import { LENGTH_ENCODINGS, lengthPrefixed } from './length-prefixed.js'
 import { lines } from './lines.js'
+import { dnsTcp, kafka, mqtt, mysql, postgres } from './presets.js'
 import { raw } from './raw.js'
 import { text } from './text.js'
 
 /** Options of `codec()`, applied to the codecs that have them. */
 export interface CodecSpecOptions {
   /**
-   * `maxLength` of `lines`, `lp` and `delim` codecs, in bytes.
-   * @default their own defaults: MAX_LINE_LENGTH (64 KiB) for lines and delim, MAX_FRAME_LENGTH (1 MiB) for lp
+   * `maxLength` of `lines`, `lp`, `delim` and the protocol codecs (`postgres`, `mysql`, `mqtt`,
+   * `kafka`, `dns-tcp`), in bytes.
+   * @default their own defaults: MAX_LINE_LENGTH (64 KiB) for lines and delim, MAX_FRAME_LENGTH (1 MiB) for the others
    */
   maxLength?: number
 }
@@ -27,6 +29,12 @@ export const CODEC_SPECS: readonly string[] = [
   'delim:<delimiter>',
   'text:<spec>',
   'json:<spec>',
+  'postgres',
+  'postgres:startup',
+  'mysql',
+  'mqtt',
+  'kafka',
+  'dns-tcp',
 ]
 
 /**
@@ -40,6 +48,8 @@ export const CODEC_SPECS: readonly string[] = [
  *           | "delim:" delimiter     delimited(delimiter)
  *           | "text:" spec           text(codec): UTF-8 strings over a byte codec (a text codec as is)
  *           | "json:" spec           json(codec): JSON values over a byte or text codec
+ *           | "postgres" [":startup"] postgres(), postgres({ startup: true })
+ *           | "mysql" | "mqtt" | "kafka" | "dns-tcp"   mysql(), mqtt(), kafka(), dnsTcp()
  * encoding  = "varint" | "uint8" | "uint16be" | "uint32be" | "uint32le"
  * delimiter = one or more characters (UTF-8), with the escapes \0 \n \r \t \\ and \xHH (one byte)
  * ```
@@ -85,6 +95,22 @@ export function codec(spec: string, options: CodecSpecOptions = {}): AnyCodec {
       if (name === 'json') return json<unknown>(inner)
       return inner.kind === 'text' ? inner : text(inner)
     }
+    case 'postgres':
+      if (arg === undefined) return postgres({ maxLength })
+      if (arg === 'startup') return postgres({ startup: true, maxLength })
+      break
+    case 'mysql':
+      if (arg === undefined) return mysql({ maxLength })
+      break
+    case 'mqtt':
+      if (arg === undefined) return mqtt({ maxLength })
+      break
+    case 'kafka':
+      if (arg === undefined) return kafka({ maxLength })
+      break
+    case 'dns-tcp':
+      if (arg === undefined) return dnsTcp({ maxLength })
+      break
   }
   throw new TypeError(`Unknown codec spec "${spec}": expected one of ${CODEC_SPECS.join(', ')}`)
 }

@@ -79,11 +79,19 @@ export function lengthPrefixed(options: LengthPrefixedOptions = {}): ByteCodec {
     )
   }
   const maxLength = checkMaxLength(options.maxLength, MAX_FRAME_LENGTH, MAX_UINT32)
+  return prefixCodec(encoding, maxLength, 'lengthPrefixed()')
+}
+
+/**
+ * @internal `lengthPrefixed()` with its options checked, for the codecs built on it (`lengthField()`
+ * configured as a plain prefix); `name` is the codec named in `TypeError`s for a message not bytes.
+ */
+export function prefixCodec(encoding: LengthEncoding, maxLength: number, name: string): ByteCodec {
   const [width, widthMax] = WIDTHS[encoding]
   const encodeLimit = Math.min(maxLength, widthMax)
 
   function encodeFrame(payload: Uint8Array): Uint8Array | Uint8ArrayList {
-    checkBytes(payload, 'lengthPrefixed()')
+    checkBytes(payload, name)
     const length = payload.length
     if (length > encodeLimit) {
       const limit =
