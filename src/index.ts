@@ -59,13 +59,37 @@ export {
 } from './framing/framed.js'
 export { json } from './framing/json.js'
 export {
+  type LengthFieldOptions,
+  type LengthFieldWidth,
+  lengthField,
+} from './framing/length-field.js'
+export {
   LENGTH_ENCODINGS,
   type LengthEncoding,
   type LengthPrefixedOptions,
   lengthPrefixed,
 } from './framing/length-prefixed.js'
 export { type LinesOptions, lines } from './framing/lines.js'
+export {
+  dnsTcp,
+  kafka,
+  mqtt,
+  mysql,
+  type PostgresOptions,
+  type PresetOptions,
+  postgres,
+} from './framing/presets.js'
 export { raw } from './framing/raw.js'
+export {
+  type RespCodec,
+  type RespCommand,
+  type RespError,
+  type RespOptions,
+  type RespPair,
+  type RespValue,
+  resp,
+  respCommand,
+} from './framing/resp.js'
 export { text } from './framing/text.js'
 export { type UntilOptions, until } from './framing/until.js'
 export {
@@ -79,6 +103,10 @@ export {
   MAX_TIMER_MS,
   PAIR_HIGH_WATER_MARK,
   PROXY_HEADER_TIMEOUT,
+  RESP_MAX_BULK_LENGTH,
+  RESP_MAX_DEPTH,
+  RESP_MAX_ELEMENTS,
+  RESP_MAX_LINE_LENGTH,
   SERVER_CLOSE_TIMEOUT,
   SOCKET_HIGH_WATER_MARK,
   SOURCE_HIGH_WATER_MARK,

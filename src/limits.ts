@@ -115,3 +115,31 @@ export const MAX_OUTSTANDING_REQUESTS = 1_024
  * past it would end its operation at once; options and the CLI refuse it instead.
  */
 export const MAX_TIMER_MS = 2_147_483_647
+
+/**
+ * Largest RESP bulk string, bulk error or verbatim string `resp()` accepts or sends, in bytes
+ * (64 MiB). Redis's own `proto-max-bulk-len` is 512 MiB, but a client rarely wants one reply that
+ * large in memory, and a hostile header would otherwise pin 512 MiB per connection; a bulk header
+ * announcing more fails before any payload is buffered. `resp({ maxBulkLength })` raises it.
+ */
+export const RESP_MAX_BULK_LENGTH = 64 * 1024 * 1024
+
+/**
+ * Longest RESP line `resp()` accepts, in bytes without its CRLF (64 KiB): a simple string, a simple
+ * error, a number, or a type header. Redis's own simple replies are a few dozen bytes; a line growing
+ * past it fails without buffering more.
+ */
+export const RESP_MAX_LINE_LENGTH = 64 * 1024
+
+/**
+ * Deepest nesting of RESP aggregates in one value (128). Redis's replies nest a few levels; the bound
+ * keeps a stream of `*1\r\n` headers from growing the decoder's stack without end.
+ */
+export const RESP_MAX_DEPTH = 128
+
+/**
+ * Most elements one RESP aggregate header may announce, entries for maps (1,048,576). Redis refuses
+ * multibulk requests past 1,048,576 arguments too; a large `LRANGE` or `KEYS` reply past it needs
+ * `resp({ maxElements })`.
+ */
+export const RESP_MAX_ELEMENTS = 1024 * 1024

@@ -30,8 +30,8 @@ export interface Codec<T> {
   encodeFrame?: (message: T) => Uint8Array | Uint8ArrayList
 }
 
-/** `'bytes'`: messages are `Uint8Array`; `'text'`: strings; `'json'`: JSON values. */
-export type CodecKind = 'bytes' | 'text' | 'json'
+/** `'bytes'`: messages are `Uint8Array`; `'text'`: strings; `'json'`: JSON values; `'resp'`: `RespValue`s. */
+export type CodecKind = 'bytes' | 'text' | 'json' | 'resp'
 
 /** A codec whose messages are bytes: `lengthPrefixed()`, `delimited()`, `fixed()`, `raw()`. */
 export interface ByteCodec extends Codec<Uint8Array> {
