@@ -9,12 +9,24 @@ import type { Uint8ArrayList } from 'uint8arraylist'
 import { isUint8ArrayList } from 'uint8arraylist'
 import { describeType } from '../describe.js'
 
-/** Validates a `maxLength` option: a positive safe integer, at most `max`. */
-export function checkMaxLength(value: unknown, fallback: number, max = Number.MAX_SAFE_INTEGER): number {
-  if (value === undefined) return fallback
-  if (typeof value !== 'number') throw new TypeError(`maxLength must be a number, got ${typeof value}`)
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) {
-    throw new RangeError(`maxLength must be an integer from 1 to ${max}, got ${value}`)
+/**
+ * Validates a `maxLength` option (or another limit of that kind, named `name`): a positive safe
+ * integer, at most `max`.
+ */
+export function checkMaxLength(
+  value: unknown,
+  fallback: number,
+  max = Number.MAX_SAFE_INTEGER,
+  name = 'maxLength',
+): number {
+  return value === undefined ? fallback : checkInteger(name, value, 1, max)
+}
+
+/** Validates an integer option named `name`: a safe integer from `min` to `max`. */
+export function checkInteger(name: string, value: unknown, min: number, max: number): number {
+  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`)
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`)
   }
   return value
 }

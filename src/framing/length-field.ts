@@ -2,7 +2,7 @@ import { Uint8ArrayList } from 'uint8arraylist'
 import { FrameTooLongError, InvalidFrameError, UnexpectedEndError } from '../errors.js'
 import { MAX_FRAME_LENGTH } from '../limits.js'
 import { allocate, COPY_THRESHOLD, EMPTY_BYTES, uninitialized } from './buffers.js'
-import { checkBytes, checkMaxLength } from './checks.js'
+import { checkBytes, checkInteger, checkMaxLength } from './checks.js'
 import type { ByteCodec, FrameDecoder } from './codec.js'
 import { defineCodec } from './define-codec.js'
 import { type LengthEncoding, prefixCodec } from './length-prefixed.js'
@@ -142,14 +142,6 @@ export function lengthFieldCodec(options: LengthFieldOptions, name: string): Byt
       return width === 0 ? encodeVarintFrame(layout, message) : encodeFixedFrame(layout, message)
     },
   )
-}
-
-function checkInteger(name: string, value: unknown, min: number, max: number): number {
-  if (typeof value !== 'number') throw new TypeError(`${name} must be a number, got ${typeof value}`)
-  if (!Number.isSafeInteger(value) || value < min || value > max) {
-    throw new RangeError(`${name} must be an integer from ${min} to ${max}, got ${value}`)
-  }
-  return value
 }
 
 function checkOptions(options: LengthFieldOptions): Layout {

@@ -242,12 +242,7 @@ interface RespLimits {
 }
 
 function checkLimit(name: string, value: number | undefined, fallback: number): number {
-  try {
-    return checkMaxLength(value, fallback)
-  } catch (err) {
-    const message = (err as Error).message.replace('maxLength', name)
-    throw err instanceof RangeError ? new RangeError(message) : new TypeError(message)
-  }
+  return checkMaxLength(value, fallback, Number.MAX_SAFE_INTEGER, name)
 }
 
 // ---------------------------------------------------------------------------------------------
