@@ -354,8 +354,8 @@ const SYNC_BATCH = 256
 const SYNC_BATCH_BYTES = 64 * 1024
 
 /**
- * The batches of `source`: its own when it offers them; an array in slices of up to 1,024 items (it is
- * all in memory already); a synchronous iterable in runs of what it yields at once, up to 256 items
+ * The batches of `source`: its own when it offers them; an array in slices of up to 1,024 items or
+ * 64 KiB; a synchronous iterable in runs of what it yields at once, up to 256 items
  * or 64 KiB, so a `function*` source costs a promise per batch rather than per item; any other
  * (asynchronous) source item by item, each as a batch of one, so it is never read ahead of its
  * consumer.
@@ -416,8 +416,24 @@ async function* syncRuns<T>(source: Iterable<T>): BatchGenerator<T> {
   }
 }
 
+/**
+ * An array's items in slices of up to {@link ARRAY_BATCH} items and, when its items are bytes,
+ * {@link SYNC_BATCH_BYTES} bytes (at least one item): the array is in memory already, but what the
+ * next stage makes of a batch (a decoder's values) is held whole until it is consumed.
+ */
 async function* arraySlices<T>(source: readonly T[]): BatchGenerator<T> {
-  for (let at = 0; at < source.length; at += ARRAY_BATCH) yield source.slice(at, at + ARRAY_BATCH)
+  let at = 0
+  while (at < source.length) {
+    const limit = Math.min(source.length, at + ARRAY_BATCH)
+    let end = at
+    let bytes = 0
+    while (end < limit && (end === at || bytes < SYNC_BATCH_BYTES)) {
+      const item = source[end++]
+      if (item instanceof Uint8Array) bytes += item.byteLength
+    }
+    yield source.slice(at, end)
+    at = end
+  }
 }
 
 /** Each item of `source` as a batch of one. */

@@ -112,6 +112,15 @@ describe('batched()', () => {
     expect(batches.map((b) => b.length)).toEqual([2, 2, 1])
   })
 
+  it('batchesOf() slices an array of bytes at 64 KiB and 1,024 items, at least one item a slice', async () => {
+    const chunks = Array.from({ length: 5 }, () => new Uint8Array(40 * 1024))
+    expect((await collect(batchesOf(chunks))).map((b) => b.length)).toEqual([2, 2, 1])
+    const big = [new Uint8Array(200 * 1024), new Uint8Array(1)]
+    expect((await collect(batchesOf(big))).map((b) => b.length)).toEqual([1, 1])
+    const small = Array.from({ length: 2500 }, () => new Uint8Array(1))
+    expect((await collect(batchesOf(small))).map((b) => b.length)).toEqual([1024, 1024, 452])
+  })
+
   it('batchesOf() delivers what a synchronous source yielded before it threw, then the error', async () => {
     function* failing(): Generator<number> {
       yield 1
