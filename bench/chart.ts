@@ -2,7 +2,7 @@
  * The chart of the ratios, hand-written SVG: one group per workload metric, one bar per row (a server
  * and the client driving it), showing its performance relative to the workload's baseline in the
  * same run: raw `node:net` under the raw client (raw `node:tls` for the TLS workloads; for D-PROXY,
- * it-socket's server without `proxyProtocol`) (baseline = 1, higher is better: throughput ratios as
+ * it-socket's server without `proxyProtocol`; for B-LF, its server with `lengthPrefixed()`) (baseline = 1, higher is better: throughput ratios as
  * they are, time and memory ratios inverted), on a log scale, with min–max whiskers and it-socket's
  * targets marked on the bar each holds (the strictest, where a bar has several).
  *
@@ -26,6 +26,17 @@ const STYLES: ReadonlyArray<{ keys: readonly string[]; color: string; legend: st
     legend: 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
   },
   { keys: ['it-socket-proxy'], color: '#1a9c8c', legend: 'it-socket server, proxyProtocol (D-PROXY)' },
+  {
+    keys: ['it-socket-lf'],
+    color: '#4fa3e0',
+    legend: 'it-socket server, lengthField() (B-LF: against lengthPrefixed)',
+  },
+  {
+    keys: ['it-socket-lf-keep'],
+    color: '#9cc8ec',
+    legend: 'it-socket server, lengthField() keeping the header',
+  },
+  { keys: ['it-socket-lf+it-socket'], color: '#b48fe0', legend: 'both ends it-socket, lengthField()' },
   { keys: ['raw-net'], color: '#999', legend: 'raw node:net (D-PROXY: against it-socket)' },
 ]
 

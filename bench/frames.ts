@@ -6,6 +6,8 @@
  * @module
  */
 
+import type { FramesCodec } from './protocol.js'
+
 /** Byte `j` of the payload of frame `k` of a batch: lowercase ASCII, so lines can carry it too. */
 export function payloadByte(k: number, j: number): number {
   return 97 + ((k + j) % 26)
@@ -44,15 +46,23 @@ export function framesPerBatch(frameBytes: number): number {
   return Math.max(1, Math.floor((64 * 1024) / frameBytes))
 }
 
-/** A batch of length-prefixed (`lp`) or newline-terminated (`lines`) frames of `size` payload bytes. */
-export function buildBatch(codec: 'lp' | 'lines', size: number): Batch {
-  const frameBytes = codec === 'lp' ? varintLength(size) + size : size + 1
-  const frames = framesPerBatch(frameBytes)
-  const bytes = Buffer.allocUnsafe(frames * frameBytes)
+/** Bytes of one frame of `size` payload bytes in `codec`'s framing. */
+export function frameBytes(codec: FramesCodec, size: number): number {
+  return codec === 'lp' ? varintLength(size) + size : codec === 'u32' ? 4 + size : size + 1
+}
+
+/**
+ * A batch of length-prefixed (`lp`: varint; `u32`: 4-byte big-endian) or newline-terminated
+ * (`lines`) frames of `size` payload bytes.
+ */
+export function buildBatch(codec: FramesCodec, size: number): Batch {
+  const frames = framesPerBatch(frameBytes(codec, size))
+  const bytes = Buffer.allocUnsafe(frames * frameBytes(codec, size))
   const ends: number[] = []
   let at = 0
   for (let k = 0; k < frames; k++) {
     if (codec === 'lp') at = writeVarint(bytes, at, size)
+    else if (codec === 'u32') at = bytes.writeUInt32BE(size, at)
     for (let j = 0; j < size; j++) bytes[at + j] = payloadByte(k, j)
     at += size
     if (codec === 'lines') bytes[at++] = 0x0a
@@ -62,7 +72,7 @@ export function buildBatch(codec: 'lp' | 'lines', size: number): Batch {
 }
 
 /** Common bookkeeping of the frame checkers. */
-abstract class FrameChecker {
+export abstract class FrameChecker {
   frames = 0
   payloadBytes = 0
   /** Bytes of the frame in progress seen so far. */
@@ -133,6 +143,45 @@ export class LpChecker extends FrameChecker {
       }
     }
   }
+}
+
+/** Verifies a stream of 4-byte big-endian length-prefixed frames of exactly `size` payload bytes. */
+export class U32Checker extends FrameChecker {
+  /** Header bytes of the current frame seen so far (4: in the payload). */
+  private headerBytes = 0
+  private value = 0
+
+  push(chunk: Uint8Array): void {
+    const n = chunk.length
+    const size = this.size
+    let i = 0
+    while (i < n) {
+      if (this.headerBytes < 4) {
+        this.value = this.value * 256 + (chunk[i++] as number)
+        if (++this.headerBytes < 4) continue
+        if (this.value !== size) this.fail(`length ${this.value}, expected ${size}`)
+        this.value = 0
+        this.offset = 0
+        if (size > 0) continue
+      }
+      const take = Math.min(size - this.offset, n - i)
+      this.checkPayload(chunk, i, i + take)
+      i += take
+      this.offset += take
+      if (this.offset === size) {
+        this.headerBytes = 0
+        this.payloadBytes += size
+        this.frames++
+      }
+    }
+  }
+}
+
+/** A checker for `codec`'s frames of `size` payload bytes, `batchFrames` to a batch. */
+export function frameChecker(codec: FramesCodec, size: number, batchFrames: number): FrameChecker {
+  if (codec === 'lp') return new LpChecker(size, batchFrames)
+  if (codec === 'u32') return new U32Checker(size, batchFrames)
+  return new LinesChecker(size, batchFrames)
 }
 
 /** Verifies a stream of `\n`-terminated lines of exactly `size` bytes. */

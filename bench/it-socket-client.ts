@@ -14,11 +14,12 @@ import {
   type ConnectOptions,
   connect,
   framed,
+  lengthField,
   lengthPrefixed,
   lines,
   pipe,
 } from 'it-socket'
-import { BulkChecker, bulkBuffer, framesPerBatch, payloadByte, varintLength } from './frames.js'
+import { BulkChecker, bulkBuffer, frameBytes, framesPerBatch, payloadByte } from './frames.js'
 import { handshakeLoop } from './load.js'
 import type { ClientResult, ClientSpec } from './protocol.js'
 import { tlsFiles } from './tls-fixtures.js'
@@ -140,11 +141,14 @@ function lineMessages(size: number, batch: number): MessageCheck<string> {
 export async function itSocketFrames(spec: Spec<'frames'>): Promise<ClientResult> {
   const { size, count } = spec
   // The same batch of distinct payloads as the raw client's (about 64 KiB of frames), sent over and over.
-  const batch = framesPerBatch(spec.codec === 'lp' ? varintLength(size) + size : size + 1)
+  // `u32` frames with lengthField(), the codec B-LF is about (the same bytes as lengthPrefixed uint32be).
+  const batch = framesPerBatch(frameBytes(spec.codec, size))
   const [seconds, measured] =
     spec.codec === 'lp'
       ? await pipelined(spec, lengthPrefixed(), lpMessages(size, batch))
-      : await pipelined(spec, lines(), lineMessages(size, batch))
+      : spec.codec === 'u32'
+        ? await pipelined(spec, lengthField({ length: 4, strip: 4 }), lpMessages(size, batch))
+        : await pipelined(spec, lines(), lineMessages(size, batch))
   return {
     values: { msgps: measured / seconds, mibps: (measured * size) / MiB / seconds },
     details: { frames: count, seconds },

@@ -5,7 +5,7 @@
  * @module
  */
 
-import { type Connection, lengthPrefixed, lines, listen, pipe, type Server } from 'it-socket'
+import { type Connection, lengthField, lengthPrefixed, lines, listen, pipe, type Server } from 'it-socket'
 import { BACKLOG } from './raw-net.js'
 import { tlsFiles } from './tls-fixtures.js'
 
@@ -14,12 +14,15 @@ import { tlsFiles } from './tls-fixtures.js'
  * the test certificate (`listen({ tls: { cert, key } })`): the same handlers, given each connection
  * once its handshake is done. With `proxy`, it reads a PROXY header first on every connection
  * (`listen({ proxyProtocol: true })`, which trusts loopback): the same handlers, given each
- * connection once its header is read.
+ * connection once its header is read. In `u32` mode it echoes 4-byte big-endian prefixed frames with
+ * `lengthPrefixed({ lengthEncoding: 'uint32be' })`, or with `lengthField({ length: 4, strip: 4 })`
+ * (`lengthField: 'strip'`) or `lengthField({ length: 4 })`, whose frames keep their header
+ * (`lengthField: 'keep'`).
  */
 export async function itSocketServer(
-  mode: 'bytes' | 'lp' | 'lines' | 'paused',
+  mode: 'bytes' | 'lp' | 'u32' | 'lines' | 'paused',
   tls = false,
-  { proxy = false }: { proxy?: boolean } = {},
+  { proxy = false, lengthField: field }: { proxy?: boolean; lengthField?: 'strip' | 'keep' } = {},
 ): Promise<Server> {
   const server = await listen({
     host: '127.0.0.1',
@@ -40,6 +43,12 @@ export async function itSocketServer(
   } else if (mode === 'lp') {
     const lp = lengthPrefixed()
     void server.serve((conn) => pipe(conn, lp.decode, lp.encode, conn))
+  } else if (mode === 'u32') {
+    const u32 =
+      field === undefined
+        ? lengthPrefixed({ lengthEncoding: 'uint32be' })
+        : lengthField({ length: 4, strip: field === 'strip' ? 4 : 0 })
+    void server.serve((conn) => pipe(conn, u32.decode, u32.encode, conn))
   } else {
     const l = lines()
     void server.serve((conn) => pipe(conn, l.decode, l.encode, conn))

@@ -9,15 +9,7 @@
 import { connect, type Socket } from 'node:net'
 import { performance } from 'node:perf_hooks'
 import { connect as tlsConnect } from 'node:tls'
-import {
-  BulkChecker,
-  buildBatch,
-  bulkBuffer,
-  LinesChecker,
-  LpChecker,
-  payloadByte,
-  writeVarint,
-} from './frames.js'
+import { BulkChecker, buildBatch, bulkBuffer, frameChecker, payloadByte, writeVarint } from './frames.js'
 import type { ClientEvent, ClientResult, ClientSpec } from './protocol.js'
 import { VarintReader } from './raw-net.js'
 import { clientContext } from './tls-client-context.js'
@@ -170,7 +162,7 @@ export async function frames(spec: Spec<'frames'>): Promise<ClientResult> {
   const socket = await open(spec.port, spec.tls === true, spec.proxyHeader === true)
   const batch = buildBatch(codec, size)
   const frameBytes = batch.bytes.length / batch.frames
-  const checker = codec === 'lp' ? new LpChecker(size, batch.frames) : new LinesChecker(size, batch.frames)
+  const checker = frameChecker(codec, size, batch.frames)
   const warm = Math.floor(count * WARMUP)
   let sent = 0
   let waiting = false

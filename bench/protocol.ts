@@ -10,10 +10,28 @@
  * The stacks compared. `raw-net` is the baseline every plain workload's ratios are computed against;
  * `raw-tls`, the same hand-written server on `node:tls`, that of the TLS workloads. `it-socket-proxy`
  * is the it-socket server with `listen({ proxyProtocol: true })` (D-PROXY, against `it-socket`).
+ * `it-socket-lf` and `it-socket-lf-keep` are the it-socket server echoing `u32` frames with
+ * `lengthField()` instead of `lengthPrefixed({ lengthEncoding: 'uint32be' })` (B-LF): the plain
+ * prefix (`strip: 4`), and the general decoder that keeps the header in each frame (`strip: 0`).
  */
-export type StackName = 'it-socket' | 'raw-net' | 'it-stack' | 'raw-tls' | 'it-socket-proxy'
+export type StackName =
+  | 'it-socket'
+  | 'raw-net'
+  | 'it-stack'
+  | 'raw-tls'
+  | 'it-socket-proxy'
+  | 'it-socket-lf'
+  | 'it-socket-lf-keep'
 
-export const STACKS: readonly StackName[] = ['it-socket', 'raw-net', 'it-stack', 'raw-tls', 'it-socket-proxy']
+export const STACKS: readonly StackName[] = [
+  'it-socket',
+  'raw-net',
+  'it-stack',
+  'raw-tls',
+  'it-socket-proxy',
+  'it-socket-lf',
+  'it-socket-lf-keep',
+]
 
 /** How the stacks are named in tables and charts. */
 export const STACK_LABELS: Record<StackName, string> = {
@@ -22,6 +40,8 @@ export const STACK_LABELS: Record<StackName, string> = {
   'it-stack': 'stream-to-it + it-pipe + it-length-prefixed (it-split for lines)',
   'raw-tls': 'raw node:tls',
   'it-socket-proxy': 'it-socket, listen({ proxyProtocol: true })',
+  'it-socket-lf': 'it-socket, lengthField({ length: 4, strip: 4 })',
+  'it-socket-lf-keep': 'it-socket, lengthField({ length: 4 }) (header kept)',
 }
 
 /**
@@ -59,9 +79,13 @@ export function rowLabel(row: Row): string {
 
 /**
  * What a server does with each connection: echo bytes (`bytes`), echo length-prefixed frames
- * (`lp`), echo lines (`lines`), or accept and never read (`paused`).
+ * (`lp`: varint prefix; `u32`: 4-byte big-endian prefix), echo lines (`lines`), or accept and never
+ * read (`paused`).
  */
-export type ServerMode = 'bytes' | 'lp' | 'lines' | 'paused'
+export type ServerMode = 'bytes' | 'lp' | 'u32' | 'lines' | 'paused'
+
+/** The framings a frames client speaks: varint (`lp`) or 4-byte big-endian (`u32`) prefixes, or lines. */
+export type FramesCodec = 'lp' | 'u32' | 'lines'
 
 /** The first line a server prints, once listening. */
 export interface ServerReady {
@@ -110,7 +134,7 @@ export type ClientSpec = { client: ClientName; tls?: boolean; proxyHeader?: bool
   | {
       kind: 'frames'
       port: number
-      codec: 'lp' | 'lines'
+      codec: FramesCodec
       size: number
       count: number
       window: number

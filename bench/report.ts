@@ -198,7 +198,9 @@ export function checkTargets(targets: readonly Target[], results: readonly CaseR
         ? t.versus === undefined
           ? undefined
           : summarize(ratios(c.records, t.row, t.versus, t.metric))
-        : c.summary[rowKey(t.row)]?.[t.metric]?.value
+        : t.kind === 'micro'
+          ? c.micro?.summary[t.metric]
+          : c.summary[rowKey(t.row)]?.[t.metric]?.value
     const ok = measured !== undefined && measured.n > 0
     const met = !ok ? undefined : t.op === '>=' ? measured.median >= t.value : measured.median <= t.value
     return [{ ...t, measured: ok ? measured : undefined, met }]
@@ -274,9 +276,11 @@ export function targetsTable(targets: readonly TargetResult[], results: readonly
   for (const t of targets) {
     const m = t.measured
     // Nothing measured: every run failed, or (syscalls) the row ran but could not count them.
-    const ran = results
-      .find((c) => c.id === t.caseId)
-      ?.records.some((r) => isRow(r, t.row) && r.error === undefined)
+    const c = results.find((r) => r.id === t.caseId)
+    const ran =
+      t.kind === 'micro'
+        ? c?.micro?.records.some((r) => r.error === undefined)
+        : c?.records.some((r) => isRow(r, t.row) && r.error === undefined)
     const measured =
       m === undefined
         ? ran === true
@@ -284,11 +288,15 @@ export function targetsTable(targets: readonly TargetResult[], results: readonly
           : 'failed'
         : `${fmt(m.median)}${t.kind === 'ratio' ? '×' : ''} (${range(m)})`
     const at =
-      t.row.client !== 'raw'
-        ? 'both ends'
-        : t.row.stack === 'it-socket-proxy'
-          ? 'server with proxyProtocol (raw client)'
-          : 'server (raw client)'
+      t.kind === 'micro'
+        ? `in memory: ${t.metric}`
+        : t.row.client !== 'raw'
+          ? 'both ends'
+          : t.row.stack === 'it-socket-proxy'
+            ? 'server with proxyProtocol (raw client)'
+            : t.row.stack === 'it-socket-lf'
+              ? 'server with lengthField() (raw client)'
+              : 'server (raw client)'
     rows.push(
       `| ${t.caseId} | ${at} | ${t.text} | ${measured} | ${t.met === undefined ? '?' : t.met ? 'yes' : '**no**'} |`,
     )
@@ -350,7 +358,7 @@ export function markdown(results: Results): string {
     `${m.date} · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.os} · commit ${m.commit} · load average ${m.load[0].toFixed(2)} at start, ${m.load[1].toFixed(2)} at end`,
     `Command: \`${results.command}\` · ${results.runs} run(s) per row, rows interleaved · server and client ${m.pinned ? 'pinned with taskset (server CPU 1, client CPU 0; C: both CPU 0)' : 'not pinned (no taskset)'} · ${Math.round(results.seconds)} s`,
     '',
-    'Ratios are row / raw node:net (server and client) in the same run, for the TLS workloads row / raw node:tls, and for D-PROXY row / the it-socket server without proxyProtocol (median and min–max over runs); the baseline row says "1 (baseline)". ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client (node:tls for TLS); "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (C, D, D-PROXY: per round trip; A, TLS-A: per MiB; TLS-H: per connection, handshake included); n/a where not readable.',
+    'Ratios are row / raw node:net (server and client) in the same run, for the TLS workloads row / raw node:tls, for D-PROXY row / the it-socket server without proxyProtocol, and for B-LF row / the it-socket server with lengthPrefixed({ lengthEncoding: "uint32be" }) (median and min–max over runs); the baseline row says "1 (baseline)". ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client (node:tls for TLS); "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (B-LF too; C, D, D-PROXY: per round trip; A, TLS-A: per MiB; TLS-H: per connection, handshake included); n/a where not readable.',
     '',
     resultsTable(results.cases),
     ...results.cases.flatMap((c) => (c.micro === undefined ? [] : ['', microSection(c)])),

@@ -30,7 +30,7 @@ import {
 import { rawServer } from './raw-net.js'
 import { syscalls } from './syscalls.js'
 
-const MODES: readonly ServerMode[] = ['bytes', 'lp', 'lines', 'paused']
+const MODES: readonly ServerMode[] = ['bytes', 'lp', 'u32', 'lines', 'paused']
 
 function memory(): MemorySample {
   const gc = (globalThis as { gc?: () => void }).gc
@@ -47,12 +47,17 @@ function memory(): MemorySample {
 }
 
 async function start(stack: StackName, mode: ServerMode, tls: boolean): Promise<number> {
-  if (stack === 'it-socket' || stack === 'it-socket-proxy') {
-    const server = await itSocketServer(mode, tls, { proxy: stack === 'it-socket-proxy' })
+  if (stack.startsWith('it-socket')) {
+    const server = await itSocketServer(mode, tls, {
+      proxy: stack === 'it-socket-proxy',
+      ...(stack === 'it-socket-lf' ? { lengthField: 'strip' } : {}),
+      ...(stack === 'it-socket-lf-keep' ? { lengthField: 'keep' } : {}),
+    })
     const address = server.address
     if (!('port' in address)) throw new Error('expected a TCP address')
     return address.port
   }
+  if (mode === 'u32') throw new Error(`the ${stack} stack has no u32 mode`)
   if (stack === 'raw-tls' && mode !== 'bytes' && mode !== 'lp') {
     throw new Error(`the raw node:tls server has no ${mode} mode`)
   }

@@ -92,8 +92,11 @@ export interface Target {
   metric: string
   /** The row held to it: it-socket's server under the raw client, or both ends it-socket. */
   row: Row
-  /** `ratio`: `row` / `versus` per run, median; `absolute`: `row`'s median. */
-  kind: 'ratio' | 'absolute'
+  /**
+   * `ratio`: `row` / `versus` per run, median; `absolute`: `row`'s median; `micro`: the median of
+   * the case's micro-benchmark value whose label is `metric` (`row` unused).
+   */
+  kind: 'ratio' | 'absolute' | 'micro'
   versus?: Row
   op: '>=' | '<='
   value: number
@@ -115,6 +118,15 @@ export const RAW_TLS: Row = { stack: 'raw-tls', client: 'raw' }
  * connections sends a PROXY v2 header first (D-PROXY; its baseline is `SERVER`, without the header).
  */
 export const PROXIED: Row = { stack: 'it-socket-proxy', client: 'raw' }
+/**
+ * B-LF: it-socket's server echoing 4-byte big-endian prefixed frames with `lengthField({ length: 4,
+ * strip: 4 })` under the raw client (its baseline, `SERVER`, echoes them with `lengthPrefixed({
+ * lengthEncoding: 'uint32be' })`); with the general decoder, whose frames keep their header
+ * (`LF_KEEP`); and both ends `lengthField()` (`LF_BOTH`).
+ */
+export const LF: Row = { stack: 'it-socket-lf', client: 'raw' }
+export const LF_KEEP: Row = { stack: 'it-socket-lf-keep', client: 'raw' }
+export const LF_BOTH: Row = { stack: 'it-socket-lf', client: 'it-socket' }
 
 /** Every server under the raw client: the client shape does not matter (E) or has no it-socket version. */
 const SERVERS: readonly Row[] = [SERVER, RAW, IT_STACK]
@@ -144,6 +156,8 @@ interface Sizes {
   handshakes: [connections: number, concurrency: number]
   /** D-PROXY's in-memory parse benchmark: iterations per header, and warm-up iterations before. */
   parses: [iterations: number, warmup: number]
+  /** B-LF's in-memory RESP decode benchmark: replies per shape, and warm-up replies before. */
+  replies: [replies: number, warmup: number]
   timeoutScale: number
 }
 
@@ -156,6 +170,7 @@ const FULL: Sizes = {
   stallBytes: GiB,
   handshakes: [2000, 16],
   parses: [200_000, 20_000],
+  replies: [1_000_000, 100_000],
   timeoutScale: 1,
 }
 
@@ -168,6 +183,7 @@ const QUICK: Sizes = {
   stallBytes: GiB,
   handshakes: [400, 16],
   parses: [20_000, 5_000],
+  replies: [200_000, 50_000],
   timeoutScale: 0.5,
 }
 
@@ -344,6 +360,38 @@ export function cases(quick: boolean): Case[] {
       },
     },
     {
+      id: 'B-LF-64',
+      group: 'B-LF',
+      title: 'B-LF framed echo with lengthField(), 64 B in 4-byte big-endian frames, pipelined',
+      pipeline: 'pipe(conn, lf.decode, lf.encode, conn), lf = lengthField({ length: 4, strip: 4 })',
+      mode: 'u32',
+      tls: false,
+      rows: [SERVER, LF, LF_KEEP, LF_BOTH],
+      baseline: SERVER,
+      sameCpu: false,
+      flow: 'plain',
+      metrics: [msgps],
+      client: (port, row) => ({
+        kind: 'frames',
+        client: row.client,
+        port,
+        codec: 'u32',
+        size: 64,
+        count: s.frames['64'],
+        window: WINDOW,
+      }),
+      syscalls: { unit: 'message', units: s.frames['64'] },
+      timeoutMs: t(120_000),
+      micro: {
+        script: 'resp-decode.js',
+        args: s.replies.map(String),
+        title: 'RESP decode, in memory',
+        item: 'reply',
+        unit: 'M replies/s',
+        about: `How many small Redis replies \`resp().decode\` yields per second on one core, without sockets (\`bench/resp-decode.ts\`, on the server's CPU, once per run): ${s.replies[0].toLocaleString('en-US')} copies of each reply, encoded by the codec and checked to decode back to themselves, cut into 64 KiB chunks wherever 64 KiB falls, consumed as a user does with \`for await (const reply of resp().decode(chunks))\`, after ${s.replies[1].toLocaleString('en-US')} of warm-up. Median and min–max over runs.`,
+      },
+    },
+    {
       id: 'E',
       group: 'E',
       title: `E server RSS per idle connection, ${s.idle} open`,
@@ -470,6 +518,11 @@ function ratio(
   return { caseId, row, metric, kind: 'ratio', versus, op, value, text }
 }
 
+/** A target on the median of a case's micro-benchmark value labelled `label`. */
+function micro(caseId: string, label: string, op: Target['op'], value: number, text: string): Target {
+  return { caseId, row: SERVER, metric: label, kind: 'micro', op, value, text }
+}
+
 /** A target on `row`'s own median. */
 function absolute(
   caseId: string,
@@ -508,6 +561,9 @@ export const TARGETS: readonly Target[] = [
   ratio('D', BOTH, 'ms', RAW, '<=', 1.3, 'time ≤ 1.3× raw loop'),
   ratio('D', BOTH, 'peakRss', RAW, '<=', 1.2, 'server peak RSS ≤ 1.2× raw'),
   ratio('D-PROXY', PROXIED, 'ms', SERVER, '<=', 1.05, 'time ≤ 1.05× without PROXY'),
+  ratio('B-LF-64', LF, 'msgps', SERVER, '>=', 0.95, '≥ 0.95× lengthPrefixed uint32be'),
+  micro('B-LF-64', '+OK (5 B)', '>=', 1, 'RESP decode ≥ 1 M replies/s'),
+  micro('B-LF-64', '*3 array of bulks (36 B)', '>=', 1, 'RESP decode ≥ 1 M replies/s'),
   ratio('E', SERVER, 'perConn', RAW, '<=', 1.3, '≤ 1.3× raw net'),
   absolute('F', SERVER, 'rssGrowth', '<=', 16, 'RSS growth ≤ 16 MiB'),
   absolute('F', SERVER, 'sentBytes', '<=', 256, 'peer stalls (≪ 1 GiB sent)'),
