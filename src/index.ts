@@ -114,6 +114,16 @@ export {
   UDP_QUEUE_SIZE,
   WEB_STREAM_HIGH_WATER_MARK,
 } from './limits.js'
+export {
+  CHANNELS,
+  type ConnectionCloseMessage,
+  type ConnectionErrorMessage,
+  type ConnectionOpenMessage,
+  type ServerCloseMessage,
+  type ServerErrorMessage,
+  type ServerListenMessage,
+} from './observe/diagnostics.js'
+export type { ConnectionStats, ServerStats } from './observe/stats.js'
 export { type ConnectionLike, type DuplexPairOptions, duplexPair } from './pair/duplex-pair.js'
 export { type PipeSink, type PipeSource, type PipeTransform, pipe } from './pipe.js'
 export type { ProxyProtocolOptions } from './proxy/proxy-reader.js'

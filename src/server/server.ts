@@ -2,6 +2,8 @@ import type { Socket } from 'node:net'
 import type { TLSSocket } from 'node:tls'
 import { AbortError, ServerBusyError, SocketClosedError } from '../errors.js'
 import { SERVER_CLOSE_TIMEOUT } from '../limits.js'
+import { observeListen, observeServerClose, observeServerError } from '../observe/diagnostics.js'
+import { errorKey, type ServerStats } from '../observe/stats.js'
 import { ProxyReader, type ProxySettings } from '../proxy/proxy-reader.js'
 import type { ProxyHeader } from '../proxy/types.js'
 import { formatAddress, remoteAddressOf, type SocketAddress } from '../socket/address.js'
@@ -89,6 +91,8 @@ export class Server<A extends SocketAddress = SocketAddress>
   private readonly proxyReader: ProxyReader | undefined
   /** The PROXY header each socket began with, until its connection is made (after TLS, on TLS). */
   private readonly proxyHeaders = new WeakMap<Socket, ProxyHeader>()
+  /** The counters of {@link stats}. */
+  private readonly counts = new ServerCounts()
 
   /** @internal Use `listen()`. */
   constructor(settings: ServerSettings) {
@@ -101,7 +105,9 @@ export class Server<A extends SocketAddress = SocketAddress>
               this.admit(socket, this.proxyHeaders.get(accepted)),
             // A client that left without a byte (a health check) is not worth a report.
             onFailure: (err: Error, silent: boolean) => {
-              if (!silent) this.report(err)
+              if (silent) return
+              this.counts.handshakeFailures++
+              this.report(err)
             },
           })
     this.proxyReader =
@@ -109,7 +115,10 @@ export class Server<A extends SocketAddress = SocketAddress>
         ? undefined
         : new ProxyReader(settings.proxy, {
             onHeader: (socket: Socket, header: ProxyHeader) => this.afterHeader(socket, header),
-            onFailure: (err: Error) => this.report(err),
+            onFailure: (err: Error) => {
+              this.counts.handshakeFailures++
+              this.report(err)
+            },
             peerOf: (socket: Socket) => this.peerOf(socket),
           })
   }
@@ -117,8 +126,10 @@ export class Server<A extends SocketAddress = SocketAddress>
   /** Called by `listen()` once bound (see {@link serverInternals}). */
   private attach(listener: Listener): void {
     this.listener = listener
+    this.counts.startedAt = Date.now()
     const signal = this.settings.signal
     signal?.addEventListener('abort', this.onSignalAbort, { once: true })
+    observeListen(this)
   }
 
   /** What was bound: `{ address, port, family }` (the real port when 0 was asked) or `{ path }`. */
@@ -139,6 +150,37 @@ export class Server<A extends SocketAddress = SocketAddress>
   }
 
   /**
+   * The server's counters, as a new plain object: connections accepted, active, waiting, refused as
+   * busy, failed handshakes, bytes both ways, failures by error code (docs/OBSERVABILITY.md). Always
+   * kept; a snapshot costs a pass over the open connections.
+   */
+  get stats(): ServerStats {
+    const c = this.counts
+    let bytesRead = c.bytesRead
+    let bytesWritten = c.bytesWritten
+    for (const set of [this.pendingConnections, this.activeConnections]) {
+      for (const conn of set) {
+        const s = conn.stats
+        bytesRead += s.bytesRead
+        bytesWritten += s.bytesWritten
+      }
+    }
+    return {
+      startedAt: c.startedAt,
+      accepted: c.accepted,
+      active: this.activeConnections.size,
+      pending: this.pending,
+      peakActive: c.peakActive,
+      closed: c.closed,
+      refusedBusy: c.refusedBusy,
+      handshakeFailures: c.handshakeFailures,
+      bytesRead,
+      bytesWritten,
+      errors: Object.fromEntries(c.errors),
+    }
+  }
+
+  /**
    * Yields accepted connections, each once, never more than `maxConnections` open at a time. An
    * error on one connection never ends the loop; it ends when the server closes. Leaving the loop
    * does not close the server.
@@ -149,6 +191,9 @@ export class Server<A extends SocketAddress = SocketAddress>
         const conn = this.takePending()
         if (conn !== undefined) {
           this.activeConnections.add(conn)
+          if (this.activeConnections.size > this.counts.peakActive) {
+            this.counts.peakActive = this.activeConnections.size
+          }
           yield conn
           continue
         }
@@ -192,6 +237,7 @@ export class Server<A extends SocketAddress = SocketAddress>
 
   /** Called by the listener with each accepted socket. */
   private readonly onConnection = (socket: Socket): void => {
+    this.counts.accepted++
     if (this.closing) {
       socket.destroy()
       return
@@ -200,6 +246,7 @@ export class Server<A extends SocketAddress = SocketAddress>
     if (pending >= this.settings.maxPending) {
       const peer = this.peerOf(socket)
       socket.destroy()
+      this.counts.refusedBusy++
       this.report(
         new ServerBusyError(
           `Server at ${this.describe()} is busy: ${pending} connections already wait for a slot (maxPending ${this.settings.maxPending}); closed connection from ${peer}`,
@@ -242,6 +289,7 @@ export class Server<A extends SocketAddress = SocketAddress>
       new Connection(socket, {
         ...this.settings.connection,
         onClose: this.onConnectionClose,
+        server: this,
         ...(proxy === undefined ? {} : { proxy }),
       }),
     )
@@ -250,8 +298,11 @@ export class Server<A extends SocketAddress = SocketAddress>
 
   /** Called by every connection this server accepted, once it has closed. */
   private readonly onConnectionClose = (conn: Connection): void => {
-    if (this.pendingConnections.delete(conn)) return
-    if (this.activeConnections.delete(conn)) {
+    const wasPending = this.pendingConnections.delete(conn)
+    const wasActive = !wasPending && this.activeConnections.delete(conn)
+    // A TLS connection startTls() made over one of ours is in neither set: its bytes and error count.
+    this.counts.closedConnection(conn, wasPending || wasActive)
+    if (wasActive) {
       if (this.activeConnections.size === 0) this.onDrained?.()
       this.wakeOne()
     }
@@ -259,6 +310,10 @@ export class Server<A extends SocketAddress = SocketAddress>
 
   /** Reports an error of the listening socket or of one connection. */
   private readonly report = (err: Error, conn?: Connection): void => {
+    if (conn === undefined) {
+      this.counts.error(err)
+      observeServerError(this, err)
+    }
     try {
       this.settings.onError(err, conn)
     } catch {
@@ -335,6 +390,36 @@ export class Server<A extends SocketAddress = SocketAddress>
       await this.drained(Number.POSITIVE_INFINITY)
     }
     await stopped
+    if (this.listener !== undefined) observeServerClose(this)
+  }
+}
+
+/** What {@link Server.stats} counts as it happens; bytes of connections still open are added up on demand. */
+class ServerCounts {
+  startedAt = 0
+  accepted = 0
+  peakActive = 0
+  closed = 0
+  refusedBusy = 0
+  handshakeFailures = 0
+  /** Bytes of the connections that have closed. */
+  bytesRead = 0
+  bytesWritten = 0
+  readonly errors = new Map<string, number>()
+
+  error(err: Error): void {
+    const key = errorKey(err)
+    this.errors.set(key, (this.errors.get(key) ?? 0) + 1)
+  }
+
+  /** A connection of this server has closed (a TLS connection `startTls()` made over one, too). */
+  closedConnection(conn: Connection, ours: boolean): void {
+    const { bytesRead, bytesWritten } = conn.stats
+    this.bytesRead += bytesRead
+    this.bytesWritten += bytesWritten
+    if (ours) this.closed++
+    const err = connectionInternals().error(conn)
+    if (err !== undefined) this.error(err)
   }
 }
 

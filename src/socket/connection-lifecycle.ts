@@ -9,7 +9,9 @@
 import type { Socket } from 'node:net'
 import { AbortError, type ItSocketErrorOptions, SocketClosedError, TimeoutError } from '../errors.js'
 import { CLOSE_TIMEOUT } from '../limits.js'
+import type { ConnectionStats } from '../observe/stats.js'
 import type { ProxyHeader } from '../proxy/types.js'
+import type { Server } from '../server/server.js'
 import { isTlsSocket } from '../tls/node-tls.js'
 import { SocketTlsInfo, type TlsInfo } from '../tls/tls-info.js'
 import { Latch } from '../wakeup.js'
@@ -37,6 +39,8 @@ export interface LifecycleInit {
   signal?: AbortSignal
   /** The PROXY protocol header the connection began with: its source is the remote address. */
   proxy?: ProxyHeader
+  /** The server that accepted the connection, for its diagnostics events. */
+  server?: Server
 }
 
 /** Where a socket's shared listeners find the connection it belongs to. */
@@ -105,6 +109,10 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   private closedLatch: Latch | undefined
   /** What the connection was made with: a connection `startTls()` makes over this socket inherits it. */
   protected readonly init: LifecycleInit
+  /** Bytes of every 'data' event, counted by the shared listener. */
+  private bytesIn = 0
+  private readonly openedAt = Date.now()
+  private closedAt: number | undefined
   /**
    * `startTls()` took the socket: its events are no longer ours (but 'close', for `closed`), and
    * `close()`/`abort()` act on `successor`, the TLS connection, once there is one.
@@ -147,6 +155,21 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
       this.signalListener = listener
       if (init.signal.aborted) queueMicrotask(listener)
       else init.signal.addEventListener('abort', listener, { once: true })
+    }
+  }
+
+  /**
+   * This connection's counters, as a new plain object: bytes both ways (plaintext, on TLS), when it
+   * opened and closed. Always kept; they cost an addition per read and per write, none per message.
+   */
+  get stats(): ConnectionStats {
+    const closedAt = this.closedAt
+    return {
+      bytesRead: this.bytesIn,
+      bytesWritten: this.bytesOut,
+      openedAt: this.openedAt,
+      closedAt,
+      durationMs: (closedAt ?? Date.now()) - this.openedAt,
     }
   }
 
@@ -225,7 +248,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
       else this.socket.destroy(err)
       return
     }
-    this.error ??= err ?? new AbortError(`Connection with ${this.name} was aborted`)
+    this.setError(err ?? new AbortError(`Connection with ${this.name} was aborted`))
     this.dropReceived()
     this.socket.destroy()
     this.wake()
@@ -244,6 +267,17 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
     return new SocketClosedError(`Cannot write: connection with ${this.name} is closed`, options)
   }
 
+  /** The first error becomes the connection's, and is told to {@link failed}; later ones are dropped. */
+  private setError(err: Error): void {
+    if (this.error !== undefined) return
+    this.error = err
+    this.failed(err)
+  }
+
+  /** Bytes handed to the socket to send so far (the write side counts them). */
+  protected abstract get bytesOut(): number
+  /** The connection has failed with `err`, its first error. */
+  protected abstract failed(err: Error): void
   /** Wakes whoever waits on the socket (a read, a sink, a drain) after an event. */
   protected abstract wake(): void
   /** `close()` is ending our side: stop or drop reading, flush pending writes. */
@@ -284,8 +318,10 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   private onError(err: Error): void {
     // The TLS socket that took this one over reports its errors on its own connection.
     if (this.upgraded) return
-    if (this.error === undefined) this.beforeError()
-    this.error ??= translateError(err, 'connection with', this.name)
+    if (this.error === undefined) {
+      this.beforeError()
+      this.setError(translateError(err, 'connection with', this.name))
+    }
     this.wake()
   }
 
@@ -298,6 +334,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   }
 
   private onSocketClose(): void {
+    this.closedAt = Date.now()
     this.hasClosed = true
     this.closedLatch?.open()
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)
@@ -309,7 +346,9 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   /** The socket's event listeners, shared by every connection; in each, `this` is the socket. */
   private static readonly listeners = {
     data(this: OwnedSocket, chunk: Buffer): void {
-      this[OWNER].onData(chunk)
+      const owner = this[OWNER]
+      owner.bytesIn += chunk.byteLength
+      owner.onData(chunk)
     },
     end(this: OwnedSocket): void {
       this[OWNER].onEnd()

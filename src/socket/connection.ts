@@ -15,6 +15,7 @@ import {
   takeUntouched,
 } from '../batches.js'
 import { SinkInUseError, SocketClosedError } from '../errors.js'
+import { observeClose, observeError, observeOpen } from '../observe/diagnostics.js'
 import { Wakeup } from '../wakeup.js'
 import type { LifecycleInit } from './connection-lifecycle.js'
 import { ConnectionReader } from './connection-reader.js'
@@ -83,7 +84,10 @@ export class Connection
   private sinkPath: SinkPath | undefined = undefined
   /** `serve()`'s handler settled while the sink was writing: close once it is done (see release()). */
   private closeAfterSink = false
-  /** What the loop sink queued this tick; close() flushes it so those bytes go out before our FIN. */
+  /**
+   * The sink's write batch: what the loop sink queued this tick, which close() flushes so those bytes
+   * go out before our FIN; and the count of bytes written.
+   */
   private writeBatch: WriteBatch | undefined
   /** The loop sink's wait for 'drain' or an error; made when it first waits. */
   private writer: Wakeup | undefined
@@ -99,6 +103,7 @@ export class Connection
     this.onCloseCallback = init.onClose
     this.source = new ConnectionSource(this)
     this.sink = (source) => this.write(source)
+    observeOpen(this, init.server)
   }
 
   /**
@@ -180,6 +185,7 @@ export class Connection
     this.sourceState = 'reading'
     return new Promise<void>((resolve, reject) => {
       this.run = new SinkRun(true, stages, new WriteBatch(this.socket, this), resolve, reject)
+      this.writeBatch = this.run.batch
       this.pumpDirect()
     })
   }
@@ -405,7 +411,16 @@ export class Connection
   }
 
   protected override afterClose(): void {
+    observeClose(this, this.init.server, this.error)
     this.onCloseCallback?.(this)
+  }
+
+  protected override get bytesOut(): number {
+    return this.writeBatch?.written ?? 0
+  }
+
+  protected override failed(err: Error): void {
+    observeError(this, this.init.server, err)
   }
 
   protected override takeDirectly(chunk: Uint8Array): boolean {
@@ -443,6 +458,7 @@ export class Connection
       upgrade: (conn) => conn.upgrade(),
       succeed: (conn, successor) => conn.setSuccessor(successor),
       init: (conn) => conn.init,
+      error: (conn) => conn.error,
     }
   }
 }
@@ -477,6 +493,8 @@ export interface ConnectionInternals {
   succeed(conn: Connection, successor: Connection): void
   /** What `conn` was made with (path, idle timeout, signal): its TLS successor gets the same. */
   init(conn: Connection): LifecycleInit
+  /** The error `conn` failed with, if it did. */
+  error(conn: Connection): Error | undefined
 }
 
 /**

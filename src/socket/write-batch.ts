@@ -29,6 +29,8 @@ export class WriteBatch {
   private corked = false
   /** A flush is queued for the end of this tick. */
   private scheduled = false
+  /** Bytes handed to the socket so far (`conn.stats.bytesWritten`). */
+  written = 0
 
   constructor(socket: Socket, owner: { readonly remoteAddress: SocketAddress }) {
     this.socket = socket
@@ -131,6 +133,7 @@ export class WriteBatch {
   private writeRun(): void {
     const first = this.runFirst as Uint8Array
     const length = this.runEnd - this.runStart
+    this.written += length
     this.socket.write(
       length === first.byteLength ? first : Buffer.from(this.runBuffer as ArrayBuffer, this.runStart, length),
     )
