@@ -1,4 +1,6 @@
 import { spawnSync } from 'node:child_process'
+import { accessSync, constants, readdirSync } from 'node:fs'
+import { delimiter, join } from 'node:path'
 
 /**
  * The programs we did not write that the interop tests talk to, and how to get each. `npm test`
@@ -51,13 +53,99 @@ export const TOOLS = [
     // `HAProxy version 2.6.12-1+deb12u4 …`; `-db`, `send-proxy-v2` and `check inter` as the tests use them.
     fits: (version: string) => /^HAProxy version ([2-9]|\d{2,})\./m.test(version),
     unfit: 'is not HAProxy 2 or later (`haproxy -v`)',
+    // Debian installs it in /usr/sbin, which a user's PATH may lack.
+    dirs: () => ['/usr/sbin'],
+    offPath: '/usr/sbin',
+  },
+  {
+    name: 'redis-server',
+    package: 'redis-server',
+    what: 'the Redis server the resp() tests and examples/redis-pipeline.ts talk to',
+    probe: ['--version'],
+    // `Redis server v=7.0.15 …`; HELLO 3 (RESP3) came with Redis 6.
+    fits: (version: string) => /^Redis server v=([6-9]|\d{2,})\./m.test(version),
+    unfit: 'is not Redis 6 or later (`redis-server --version`), which RESP3 needs',
+  },
+  {
+    name: 'initdb',
+    package: 'postgresql',
+    what: 'creates the PostgreSQL cluster of the postgres() tests (Debian keeps it in /usr/lib/postgresql/*/bin, off PATH)',
+    probe: ['--version'],
+    // `initdb (PostgreSQL) 15.18 …`; protocol 3.0 and the flags the tests use are in every supported release.
+    fits: (version: string) => /^initdb \(PostgreSQL\) (1\d|[2-9]\d)\./m.test(version),
+    unfit: 'is not PostgreSQL 10 or later (`initdb --version`)',
+    dirs: postgresBinDirs,
+    offPath: '/usr/lib/postgresql/*/bin',
+  },
+  {
+    name: 'postgres',
+    package: 'postgresql',
+    what: 'the PostgreSQL server the postgres() tests and examples/postgres-query.ts talk to',
+    probe: ['--version'],
+    fits: (version: string) => /^postgres \(PostgreSQL\) (1\d|[2-9]\d)\./m.test(version),
+    unfit: 'is not PostgreSQL 10 or later (`postgres --version`)',
+    dirs: postgresBinDirs,
+    offPath: '/usr/lib/postgresql/*/bin',
+  },
+  {
+    name: 'mosquitto',
+    package: 'mosquitto',
+    what: 'the MQTT broker the mqtt() tests and examples/mqtt-pubsub.ts talk to',
+    // Prints `mosquitto version 2.0.11` and its usage (and exits 3).
+    probe: ['-h'],
+    // 2.0 made a `listener` without `allow_anonymous true` refuse clients: the tests' config says both.
+    fits: (help: string) => /^mosquitto version ([2-9]|\d{2,})\./m.test(help),
+    unfit: 'is not Mosquitto 2 or later (`mosquitto -h`)',
+    // Debian installs it in /usr/sbin, which a user's PATH may lack.
+    dirs: () => ['/usr/sbin'],
+    offPath: '/usr/sbin',
   },
 ] as const
+
+/**
+ * Debian's and Ubuntu's `postgresql` package keeps its programs in /usr/lib/postgresql/VERSION/bin,
+ * off PATH (its wrappers in /usr/bin manage the system's clusters, not ours): newest first.
+ */
+function postgresBinDirs(): string[] {
+  const base = '/usr/lib/postgresql'
+  let versions: string[]
+  try {
+    versions = readdirSync(base).filter((name) => /^\d+(\.\d+)?$/.test(name))
+  } catch {
+    return []
+  }
+  return versions.sort((a, b) => Number(b) - Number(a)).map((version) => join(base, version, 'bin'))
+}
 
 type Tool = (typeof TOOLS)[number]
 
 /** The name of a tool the interop tests may run. */
 export type ToolName = Tool['name']
+
+/** Whether `file` is a program we may run. */
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The command that runs `name`: its bare name when it is on PATH, else its path in the first of the
+ * tool's `dirs` (where its package puts it off PATH) that has it, else its bare name (which then
+ * fails with ENOENT, reported as missing).
+ */
+export function toolCommand(name: ToolName): string {
+  const tool: Tool | undefined = TOOLS.find((candidate) => candidate.name === name)
+  if (tool === undefined) throw new Error(`${name} is not one of the interop tools (required-tools.ts)`)
+  const path = (process.env.PATH ?? '').split(delimiter).filter((dir) => dir !== '')
+  if (path.some((dir) => executable(join(dir, name)))) return name
+  const dirs = 'dirs' in tool ? tool.dirs() : []
+  const dir = dirs.find((candidate) => executable(join(candidate, name)))
+  return dir === undefined ? name : join(dir, name)
+}
 
 /** A tool that is missing, or cannot run, or is not the one the tests need. */
 export interface ToolProblem {
@@ -68,15 +156,20 @@ export interface ToolProblem {
 
 /**
  * Runs each tool's probe (`nc -h`, `python3 -c 'import ssl…'`, `openssl version`, `socat -V`,
- * `haproxy -v`) and reports those that will not do.
+ * `haproxy -v`, `redis-server --version`, `initdb --version`, `postgres --version`, `mosquitto -h`)
+ * and reports those that will not do.
  */
 export function toolProblems(): ToolProblem[] {
   const problems: ToolProblem[] = []
   for (const tool of TOOLS) {
-    const { error, stdout, stderr } = spawnSync(tool.name, tool.probe, { encoding: 'utf8', timeout: 10_000 })
+    const { error, stdout, stderr } = spawnSync(toolCommand(tool.name), tool.probe, {
+      encoding: 'utf8',
+      timeout: 10_000,
+    })
+    const where = 'offPath' in tool ? ` (looked on PATH and in ${tool.offPath})` : ''
     const install = `install it with \`apt-get install ${tool.package}\` (${tool.what})`
     const code = (error as NodeJS.ErrnoException | undefined)?.code
-    if (code === 'ENOENT') problems.push({ tool, line: `missing tool: ${tool.name} — ${install}` })
+    if (code === 'ENOENT') problems.push({ tool, line: `missing tool: ${tool.name}${where} — ${install}` })
     else if (error !== undefined)
       problems.push({ tool, line: `cannot run ${tool.name}: ${error.message} — ${install}` })
     else if (!tool.fits(`${stdout}${stderr}`))
@@ -94,7 +187,7 @@ export function toolProblems(): ToolProblem[] {
 export default function setup(): void {
   const problems = toolProblems()
   if (problems.length === 0) return
-  const packages = problems.map(({ tool }) => tool.package).join(' ')
+  const packages = [...new Set(problems.map(({ tool }) => tool.package))].join(' ')
   process.stderr.write(
     [
       '',
