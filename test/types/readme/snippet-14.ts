@@ -1,12 +1,15 @@
-import { listen } from 'it-socket'
+import { pipe, listen } from 'it-socket'
 // Generated from README.md by scripts/readme-snippets.mjs: do not edit.
 import type { Connection } from 'it-socket'
 
-declare const handler: (conn: Connection) => Promise<void>
+declare const conn: Connection
+declare const log: { warn: (...args: unknown[]) => void }
 
-const controller = new AbortController()
-process.once('SIGTERM', () => controller.abort())
-await using server = await listen({ port: 7788, signal: controller.signal })
-await server.serve(handler) // resolves once the server has closed and every handler settled
+await using server = await listen({ port: 7788 })
+setInterval(() => console.log(server.stats), 10_000).unref() // accepted, active, refusedBusy, bytes, errors by code
+server.serve(async (conn) => {
+  await pipe(conn, conn)
+  console.log(conn.remoteAddress, conn.stats.bytesRead, conn.stats.durationMs)
+})
 
 export {}
