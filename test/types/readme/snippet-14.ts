@@ -7,7 +7,7 @@ declare const log: { warn: (...args: unknown[]) => void }
 
 await using server = await listen({ port: 7788 })
 setInterval(() => console.log(server.stats), 10_000).unref() // accepted, active, refusedBusy, bytes, errors by code
-server.serve(async (conn) => {
+await server.serve(async (conn) => {
   await pipe(conn, conn)
   console.log(conn.remoteAddress, conn.stats.bytesRead, conn.stats.durationMs)
 })
