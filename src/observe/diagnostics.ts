@@ -84,7 +84,21 @@ const connectionError = channel(CHANNELS.connectionError)
 
 const debug = debuglog('it-socket')
 /** `NODE_DEBUG` names it-socket (read once, as Node.js's own debug logs do). */
-const debugging = debug.enabled
+const debugging = debugEnabled()
+
+/**
+ * Whether `NODE_DEBUG` turns it-socket's debug log on: `debuglog().enabled` where the runtime has
+ * it; else (Bun) `NODE_DEBUG` matched as Node.js matches it: comma-separated names, any case, `*`
+ * a wildcard.
+ */
+function debugEnabled(): boolean {
+  const enabled: unknown = debug.enabled
+  if (typeof enabled === 'boolean') return enabled
+  return (process.env.NODE_DEBUG ?? '').split(',').some((name) => {
+    const pattern = name.trim().replace(/[|\\{}()[\]^$+?.]/g, '\\$&').replace(/\*/g, '.*')
+    return pattern !== '' && new RegExp(`^${pattern}$`, 'i').test('it-socket')
+  })
+}
 
 /** The end of a debug line that names an error. */
 function errorText(err: Error): string {

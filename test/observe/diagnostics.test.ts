@@ -152,29 +152,36 @@ describe('diagnostics_channel', () => {
   })
 })
 
+/** Runs the fixture exchange with `NODE_DEBUG` set; its stdout (the ports) and its debug lines. */
+async function debugExchange(nodeDebug: string): Promise<{ stdout: string; lines: string[] }> {
+  const script = fileURLToPath(new URL('./fixtures/debug-exchange.mjs', import.meta.url))
+  const child = spawn(process.execPath, [script], {
+    env: { ...process.env, NODE_DEBUG: nodeDebug },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let stdout = ''
+  let stderr = ''
+  child.stdout.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d
+  })
+  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d
+  })
+  const [code] = await once(child, 'exit')
+  expect(code, stderr).toBe(0)
+  const lines = stderr
+    .split('\n')
+    .filter((line) => /^IT-SOCKET \d+: /.test(line))
+    .map((line) => line.replace(/^IT-SOCKET \d+: /, '').replace(/after \d+ ms/, 'after N ms'))
+  return { stdout, lines }
+}
+
 describe('NODE_DEBUG=it-socket', () => {
   it('prints one line per lifecycle event, naming the peer, on stderr', async () => {
-    const script = fileURLToPath(new URL('./fixtures/debug-exchange.mjs', import.meta.url))
-    const child = spawn(process.execPath, [script], {
-      env: { ...process.env, NODE_DEBUG: 'it-socket' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      stdout += d
-    })
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      stderr += d
-    })
-    const [code] = await once(child, 'exit')
-    expect(code, stderr).toBe(0)
+    // A list, in any case, as Node.js reads NODE_DEBUG.
+    const { stdout, lines } = await debugExchange('tls,It-Socket')
     const { port, client, raw } = JSON.parse(stdout) as { port: number; client: number; raw: number }
     const server = `127.0.0.1:${port}`
-    const lines = stderr
-      .split('\n')
-      .filter((line) => /^IT-SOCKET \d+: /.test(line))
-      .map((line) => line.replace(/^IT-SOCKET \d+: /, '').replace(/after \d+ ms/, 'after N ms'))
     expect(lines).toEqual(
       expect.arrayContaining([
         `listen ${server}`,
@@ -197,5 +204,10 @@ describe('NODE_DEBUG=it-socket', () => {
     expect(lines).toHaveLength(9)
     expect(lines[0]).toBe(`listen ${server}`)
     expect(lines[8]).toBe(`server close ${server}`)
+  })
+
+  it('prints nothing when NODE_DEBUG names something else, and honours a wildcard', async () => {
+    expect((await debugExchange('it-sock,net-socket')).lines).toEqual([])
+    expect((await debugExchange('it-*')).lines).toHaveLength(9)
   })
 })
