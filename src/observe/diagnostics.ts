@@ -95,7 +95,10 @@ function debugEnabled(): boolean {
   const enabled: unknown = debug.enabled
   if (typeof enabled === 'boolean') return enabled
   return (process.env.NODE_DEBUG ?? '').split(',').some((name) => {
-    const pattern = name.trim().replace(/[|\\{}()[\]^$+?.]/g, '\\$&').replace(/\*/g, '.*')
+    const pattern = name
+      .trim()
+      .replace(/[|\\{}()[\]^$+?.]/g, '\\$&')
+      .replace(/\*/g, '.*')
     return pattern !== '' && new RegExp(`^${pattern}$`, 'i').test('it-socket')
   })
 }
