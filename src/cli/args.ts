@@ -6,6 +6,7 @@ import { type Framing, parseFraming } from './framing.js'
 import { helpFor } from './help.js'
 import type { ListenCommandOptions } from './listen-command.js'
 import { LISTEN_PROXY_OPTIONS, listenProxy, rejectProxyFlags } from './proxy-flags.js'
+import { DEFAULT_STATS_SECONDS, MAX_STATS_SECONDS } from './stats.js'
 import type { Target } from './target.js'
 import {
   CONNECT_TLS_OPTIONS,
@@ -44,6 +45,8 @@ export const LISTEN_OPTIONS = {
   'max-connections': { type: 'string' },
   'idle-timeout': { type: 'string' },
   workers: { type: 'string' },
+  // `--stats [SECONDS]`: the value is optional, see expandStats.
+  stats: { type: 'string' },
   ...LISTEN_PROXY_OPTIONS,
   ...LISTEN_TLS_OPTIONS,
 } as const
@@ -81,7 +84,8 @@ export function parseCommand(argv: readonly string[]): Command {
 }
 
 function parseListen(args: string[]): Command {
-  const { values, positionals } = parse('listen', args, LISTEN_OPTIONS)
+  const { args: expanded, statsTook } = expandStats(args)
+  const { values, positionals } = parse('listen', expanded, LISTEN_OPTIONS)
   if (values.help === true) return { name: 'help', text: helpFor('listen') }
   const verbose = values.verbose === true
   const echo = values.echo === true
@@ -89,7 +93,7 @@ function parseListen(args: string[]): Command {
     if (values.workers !== undefined) {
       throw new UsageError('--workers does not apply to --udp: a UDP server runs in one process', 'listen')
     }
-    for (const option of ['until', 'max-connections', 'idle-timeout'] as const) {
+    for (const option of ['until', 'max-connections', 'idle-timeout', 'stats'] as const) {
       if (values[option] !== undefined) {
         throw new UsageError(`--${option} does not apply to --udp: UDP has no connections`, 'listen')
       }
@@ -103,7 +107,7 @@ function parseListen(args: string[]): Command {
       options: { host, port, echo, verbose, framing: udpFraming('listen', values.framing) },
     }
   }
-  const where = target('listen', values.unix, positionals, true)
+  const where = target('listen', values.unix, positionals, true, statsTook)
   const framing = parseFraming(values.framing ?? 'raw', 'listen')
   return {
     name: 'listen',
@@ -117,6 +121,7 @@ function parseListen(args: string[]): Command {
       idleTimeout: milliseconds('listen', '--idle-timeout', values['idle-timeout']),
       workers:
         integer('listen', '--workers', values.workers, MAX_WORKERS, `a number from 1 to ${MAX_WORKERS}`) ?? 1,
+      statsInterval: statsInterval(values.stats),
       proxyProtocol: listenProxy(values, where),
       // Last: the files are read once everything else on the command line is known to be right.
       tls: listenTls(values, where),
@@ -191,12 +196,16 @@ function parseArgsMessage(err: unknown, args: string[]): string {
   return sentence.charAt(0).toLowerCase() + sentence.slice(1)
 }
 
-/** The address: `[HOST:]PORT` or `--unix PATH`, exactly one. */
+/**
+ * The address: `[HOST:]PORT` or `--unix PATH`, exactly one. `statsTook` is the separate token
+ * `--stats` took as its interval, if any: named when the address is missing (`listen --stats 7788`).
+ */
 function target(
   command: string,
   unix: string | undefined,
   positionals: string[],
   listening: boolean,
+  statsTook?: string,
 ): Target {
   if (positionals.length > 1) {
     throw new UsageError(`unexpected argument ${quote(positionals[1] ?? '')}: give one address`, command)
@@ -209,7 +218,13 @@ function target(
     if (unix === '') throw new UsageError('--unix: the path is empty', command)
     return { path: unix }
   }
-  if (address === undefined) throw new UsageError(`missing address: give [HOST:]PORT or --unix PATH`, command)
+  if (address === undefined) {
+    const took =
+      statsTook === undefined
+        ? ''
+        : `; --stats took ${quote(statsTook)} as its interval: put the address first, or write --stats=SECONDS`
+    throw new UsageError(`missing address: give [HOST:]PORT or --unix PATH${took}`, command)
+  }
   try {
     return parseAddress(address, { allowZero: listening })
   } catch (err) {
@@ -234,6 +249,54 @@ function udpFraming(command: string, spec: string | undefined): Framing {
     )
   }
   return framing
+}
+
+/** What may be the value of `--stats` given as the next token: a sign, a digit or a point first. */
+const NUMBER_LIKE = /^[-+]?\.?\d/
+
+/**
+ * `--stats [SECONDS]`: `util.parseArgs` has no option with an optional value, so before it runs a
+ * bare `--stats` becomes `--stats=10`, and `--stats N` becomes `--stats=N` when N looks like a
+ * number (then it is validated as the interval, `--stats -5` included). So `--stats` may be followed
+ * by another option, the address, or nothing; `--stats=N` always works. Arguments after `--` are left
+ * alone. Returns the arguments, and the token taken as the interval, if one was.
+ */
+function expandStats(args: string[]): { args: string[]; statsTook: string | undefined } {
+  const out: string[] = []
+  let statsTook: string | undefined
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i] as string
+    if (arg === '--') {
+      out.push(...args.slice(i))
+      break
+    }
+    if (arg !== '--stats') {
+      out.push(arg)
+      continue
+    }
+    const next = args[i + 1]
+    if (next !== undefined && NUMBER_LIKE.test(next)) {
+      statsTook = next
+      out.push(`--stats=${next}`)
+      i++
+    } else {
+      out.push(`--stats=${DEFAULT_STATS_SECONDS}`)
+    }
+  }
+  return { args: out, statsTook }
+}
+
+/** `--stats` seconds (decimals allowed) as milliseconds: 0.001 to {@link MAX_STATS_SECONDS} s. */
+function statsInterval(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined
+  const seconds = /^(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : Number.NaN
+  if (!(seconds >= 0.001 && seconds <= MAX_STATS_SECONDS)) {
+    throw new UsageError(
+      `bad --stats ${quote(text)}: expected seconds from 0.001 to ${MAX_STATS_SECONDS} (a day)`,
+      'listen',
+    )
+  }
+  return Math.round(seconds * 1000)
 }
 
 /** A count option (`--max-connections`): a positive safe integer. */

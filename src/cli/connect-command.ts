@@ -5,6 +5,7 @@ import { encodeMessage, formatMessage, parseLine, terminator } from './messages.
 import { writeOut } from './output.js'
 import { describeError } from './report.js'
 import { settled } from './settled.js'
+import { connectionStatsLine } from './stats.js'
 import { readStdin, readStdinLines } from './stdin.js'
 import type { Target } from './target.js'
 import { type TlsSetup, tlsLoadError } from './tls-flags.js'
@@ -20,7 +21,10 @@ export interface ConnectCommandOptions {
   timeout: number | undefined
   /** `--tls` with its certificate files read: speak TLS. */
   tls: TlsSetup<TlsConnectOptions> | undefined
-  /** `--verbose`: stack traces with errors, and what TLS negotiated. */
+  /**
+   * `--verbose`: stack traces with errors, what TLS negotiated, and at exit the bytes sent and
+   * received (`closed: 6 B sent, 6 B received in 12 ms`).
+   */
   verbose: boolean
 }
 
@@ -34,7 +38,8 @@ const CLOSE_WAIT = 1_000
  * `it-socket connect`: stdin to the socket, the socket to stdout, both through the framing. Stdin's
  * end half-closes our side; the replies are still printed until the peer ends its side (or `--until`
  * matched), then stdin is let go and the connection closed. Resolves with the exit status: 0, or 1
- * when the connection failed or a line of stdin could not be sent.
+ * when the connection failed or a line of stdin could not be sent. With `--verbose` a last line on
+ * stderr says how many bytes went each way (after a failure too, before main reports it).
  *
  * @throws the connect error (`ConnectionRefusedError`, `TimeoutError`, `TlsError` for a failed
  *   handshake) for main to report, or a `UsageError` for certificate files OpenSSL cannot load
@@ -59,8 +64,9 @@ export async function connectCommand(options: ConnectCommandOptions): Promise<nu
     throw tlsLoadError(err, options.tls, 'connect')
   }
   debug('connected to %s from %s', formatAddress(conn.remoteAddress), formatAddress(conn.localAddress))
+  const verbose = options.verbose || debug.enabled
   const tls = conn.tls
-  if (tls !== undefined && (options.verbose || debug.enabled)) {
+  if (tls !== undefined && verbose) {
     log(`connected to ${formatAddress(conn.remoteAddress)}: ${tlsSummary(tls, 'server')}`)
   }
   let status = 0
@@ -79,6 +85,7 @@ export async function connectCommand(options: ConnectCommandOptions): Promise<nu
   } catch (err) {
     stopStdin.abort()
     conn.abort()
+    if (verbose) log(connectionStatsLine(conn.stats))
     throw err
   }
   // Done: the peer ended its side or --until matched. Stop reading stdin (a terminal would keep us
@@ -89,6 +96,7 @@ export async function connectCommand(options: ConnectCommandOptions): Promise<nu
   // timeout, when close() destroys the socket.
   await conn.close({ timeout: CLOSE_WAIT })
   await conn.closed
+  if (verbose) log(connectionStatsLine(conn.stats))
   return status
 }
 

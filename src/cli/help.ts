@@ -48,6 +48,9 @@ Options:
   --workers N            serve from N processes (node:cluster, round-robin; default 1): a
                          crashed worker is restarted (at most 5 times a minute), SIGTERM
                          drains them all
+  --stats [SECONDS]      log a line of counters (connections active, accepted, closed; bytes
+                         in and out; errors by code) every SECONDS (default 10; up to 86400),
+                         and once more at exit; each worker its own. Not with --udp
   --udp                  a UDP socket: each datagram is one message (--framing raw or lines);
                          --echo sends each back to its sender
   --verbose              stack traces with errors, what each TLS connection negotiated, and
@@ -80,6 +83,7 @@ Examples:
                         --require-client-cert --ca ca.pem --verbose
   it-socket listen 0.0.0.0:7788 --proxy-protocol --trusted 10.0.0.11,10.0.0.12 --echo
   it-socket listen 0.0.0.0:7788 --echo --workers 4                 one worker per core
+  it-socket listen 7788 --echo --stats 60                     a line of counters a minute
 `
 
 /** `it-socket connect --help`. */
@@ -102,8 +106,8 @@ Options:
                    (with --udp: after stdin ends, exit once MS pass without a datagram; 1000)
   --udp            UDP: each stdin line is one datagram (each chunk with --framing raw),
                    each datagram received is printed
-  --verbose        stack traces with errors, and what TLS negotiated
-                   (also NODE_DEBUG=it-socket, with debug lines)
+  --verbose        stack traces with errors, what TLS negotiated, and at exit the bytes
+                   sent and received (also NODE_DEBUG=it-socket, with debug lines)
   -h, --help       this text
 
 TLS (TCP only; the other TLS options need --tls):

@@ -13,6 +13,7 @@ import { formatMessage, terminator } from './messages.js'
 import { writeOut } from './output.js'
 import { formatError } from './report.js'
 import { onShutdownSignals } from './shutdown-signals.js'
+import { serverStatsLine } from './stats.js'
 import type { Target } from './target.js'
 import { type TlsSetup, tlsLoadError } from './tls-flags.js'
 import { tlsSummary } from './tls-summary.js'
@@ -29,6 +30,11 @@ export interface ListenCommandOptions {
   idleTimeout: number | undefined
   /** `--workers N`: serve from N `node:cluster` worker processes (1: this process alone). */
   workers: number
+  /**
+   * `--stats [SECONDS]`, in milliseconds: log a line of `server.stats` this often, and once more at
+   * exit. In a `--workers` worker, that worker's own counters.
+   */
+  statsInterval: number | undefined
   /** `--proxy-protocol [--trusted CIDR,…]`: read a PROXY header first (`true`: from loopback only). */
   proxyProtocol: true | ProxyProtocolOptions | undefined
   /** `--tls` with its certificate files read: serve TLS. */
@@ -54,6 +60,9 @@ export const SHUTDOWN_TIMEOUT = 2_000
  * naming it and the reason) and never becomes a connection. With `--proxy-protocol`, the peer named
  * everywhere is the client of the PROXY header; a connection from an untrusted address, or with a
  * bad, late or missing header, is logged (one line) and never becomes a connection either.
+ *
+ * With `--stats`, a line of the server's counters every interval (an unref'ed timer, stopped at
+ * shutdown) and once more after the drain, before `server closed`.
  *
  * `onShutdown` says when to drain and when to force: SIGINT and SIGTERM, or in a `--workers` worker
  * the primary's messages.
@@ -87,12 +96,17 @@ export async function listenCommand(
   }
   log(`listening on ${formatAddress(server.address)} (${describeMode(options)})`)
 
+  const statsTimer =
+    options.statsInterval === undefined
+      ? undefined
+      : setInterval(() => log(serverStatsLine(server.stats)), options.statsInterval).unref()
   const open = new Set<Connection>()
   let shuttingDown = false
   let serial = 0
   const removeSignalHandlers = onShutdown(
     () => {
       shuttingDown = true
+      clearInterval(statsTimer)
       void server.close({ timeout: SHUTDOWN_TIMEOUT })
     },
     () => {
@@ -123,18 +137,29 @@ export async function listenCommand(
     }
   })
   removeSignalHandlers()
+  clearInterval(statsTimer)
+  // After the drain: every connection has closed, so these are the final counts.
+  if (options.statsInterval !== undefined) log(serverStatsLine(server.stats))
   log('server closed')
   return 0
 }
 
-/** What the "listening on" line says in parentheses: `proxy protocol, tls, echo, framing lines`. */
+/**
+ * What the "listening on" line says in parentheses: `proxy protocol, tls, echo, framing lines`, and
+ * `stats every 10 s` with `--stats`.
+ */
 function describeMode(options: ListenCommandOptions): string {
   const proxy = options.proxyProtocol === undefined ? [] : ['proxy protocol']
   const security =
     options.tls === undefined ? [] : [options.tls.options.requestCert === true ? 'mutual tls' : 'tls']
-  return [...proxy, ...security, options.echo ? 'echo' : 'print', `framing ${options.framing.spec}`].join(
-    ', ',
-  )
+  const stats = options.statsInterval === undefined ? [] : [`stats every ${options.statsInterval / 1000} s`]
+  return [
+    ...proxy,
+    ...security,
+    options.echo ? 'echo' : 'print',
+    `framing ${options.framing.spec}`,
+    ...stats,
+  ].join(', ')
 }
 
 /**

@@ -138,7 +138,7 @@ describe('it-socket --tls', () => {
     expect(await client.exited).toBe(0)
     expect(client.stdout()).toBe('mutual\n')
     expect(client.stderr()).toMatch(
-      /^it-socket: connected to 127\.0\.0\.1:\d+: TLSv1\.[23], cipher \S+, no ALPN, server certificate "CN=localhost" issued by "CN=it-socket test CA" \(verified\)\n$/,
+      /^it-socket: connected to 127\.0\.0\.1:\d+: TLSv1\.[23], cipher \S+, no ALPN, server certificate "CN=localhost" issued by "CN=it-socket test CA" \(verified\)\nit-socket: closed: 7 B sent, 7 B received in [^\n]+\n$/,
     )
     const [line] = await server.waitFor('stderr', /it-socket: 127\.0\.0\.1:\d+ connected: .*\n/)
     expect(line).toMatch(
