@@ -243,4 +243,23 @@ describe('stage fusion', () => {
     await decoded.next()
     expect(takeStages(decoded).stages).toHaveLength(0)
   })
+
+  it('decode offers the frames of a chunk in batches of at most 256, decoded as they are taken', async () => {
+    const lp = lengthPrefixed()
+    const frame = Uint8Array.from([1, 0x61])
+    const chunk = new Uint8Array(600 * 2)
+    for (let i = 0; i < 600; i++) chunk.set(frame, i * 2)
+    const decoded = lp.decode([chunk.subarray(0, 1000), chunk.subarray(1000)]) as Batched<Uint8Array>
+    const batches = await collect(decoded[BATCHES]())
+    expect(batches.map((b) => b.length)).toEqual([256, 256, 88])
+    // Item by item, the same 600 in order; a bad frame after them still comes after them.
+    const bad = Uint8Array.from([0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01])
+    const seen: number[] = []
+    await expect(
+      (async () => {
+        for await (const m of lengthPrefixed({ maxLength: 10 }).decode([chunk, bad])) seen.push(m.length)
+      })(),
+    ).rejects.toThrow()
+    expect(seen).toHaveLength(600)
+  })
 })

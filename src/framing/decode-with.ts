@@ -78,14 +78,41 @@ function decodeInto<T>(
   }
 }
 
+/**
+ * Most frames `decode` offers in one batch (256). A chunk holding more is decoded as its batches are
+ * taken, not all at once: a consumer that takes frames one by one (`for await`) then holds at most
+ * this many decoded values at a time. Holding a whole 64 KiB chunk's worth (some 1,800 small RESP
+ * replies) while each was awaited in turn made V8 see them survive its young-generation collections
+ * and allocate every later one in the old generation, where collecting them is several times
+ * slower: RESP decoding ran at 0.3 M replies/s instead of 2 M in one run out of three.
+ */
+const DECODE_BATCH = 256
+
 async function* decodeBatches<T>(
   decoder: FrameDecoder<T>,
   source: Source<Uint8Array | Uint8ArrayList>,
 ): BatchGenerator<T> {
   for await (const chunks of batchesOf(source)) {
-    const frames: T[] = []
+    let frames: T[] = []
     try {
-      decodeInto(decoder, chunks, frames)
+      for (const chunk of chunks) {
+        if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
+          decoder.push(chunk)
+          while (!drainInto(decoder, frames)) {
+            yield frames
+            frames = []
+          }
+        } else {
+          // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
+          for (const buf of chunk) {
+            decoder.push(buf)
+            while (!drainInto(decoder, frames)) {
+              yield frames
+              frames = []
+            }
+          }
+        }
+      }
     } catch (err) {
       // Frames decoded before the bad one are delivered first: nothing received whole is lost.
       if (frames.length > 0) yield frames
@@ -95,4 +122,17 @@ async function* decodeBatches<T>(
   }
   const last = decoder.end()
   if (last !== undefined) yield [last]
+}
+
+/**
+ * Moves the decoder's whole frames onto `out` until it has none left (true) or `out` holds
+ * {@link DECODE_BATCH} (false: call again once `out` was taken).
+ */
+function drainInto<T>(decoder: FrameDecoder<T>, out: T[]): boolean {
+  while (out.length < DECODE_BATCH) {
+    const frame = decoder.next()
+    if (frame === undefined) return true
+    out.push(frame)
+  }
+  return false
 }
