@@ -36,6 +36,11 @@ const STYLES: ReadonlyArray<{ keys: readonly string[]; color: string; legend: st
     color: '#9cc8ec',
     legend: 'it-socket server, lengthField() keeping the header',
   },
+  {
+    keys: ['it-socket-observed'],
+    color: '#c0392b',
+    legend: 'it-socket server, every channel subscribed (D-OBS)',
+  },
   { keys: ['it-socket-lf+it-socket'], color: '#b48fe0', legend: 'both ends it-socket, lengthField()' },
   { keys: ['raw-net'], color: '#999', legend: 'raw node:net (D-PROXY: against it-socket)' },
 ]

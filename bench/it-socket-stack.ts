@@ -5,7 +5,17 @@
  * @module
  */
 
-import { type Connection, lengthField, lengthPrefixed, lines, listen, pipe, type Server } from 'it-socket'
+import { subscribe } from 'node:diagnostics_channel'
+import {
+  CHANNELS,
+  type Connection,
+  lengthField,
+  lengthPrefixed,
+  lines,
+  listen,
+  pipe,
+  type Server,
+} from 'it-socket'
 import { BACKLOG } from './raw-net.js'
 import { tlsFiles } from './tls-fixtures.js'
 
@@ -17,13 +27,18 @@ import { tlsFiles } from './tls-fixtures.js'
  * connection once its header is read. In `u32` mode it echoes 4-byte big-endian prefixed frames with
  * `lengthPrefixed({ lengthEncoding: 'uint32be' })`, or with `lengthField({ length: 4, strip: 4 })`
  * (`lengthField: 'strip'`) or `lengthField({ length: 4 })`, whose frames keep their header
- * (`lengthField: 'keep'`).
+ * (`lengthField: 'keep'`). With `observed`, every diagnostics channel has a subscriber first.
  */
 export async function itSocketServer(
   mode: 'bytes' | 'lp' | 'u32' | 'lines' | 'paused',
   tls = false,
-  { proxy = false, lengthField: field }: { proxy?: boolean; lengthField?: 'strip' | 'keep' } = {},
+  {
+    proxy = false,
+    lengthField: field,
+    observed = false,
+  }: { proxy?: boolean; lengthField?: 'strip' | 'keep'; observed?: boolean } = {},
 ): Promise<Server> {
+  if (observed) observe()
   const server = await listen({
     host: '127.0.0.1',
     port: 0,
@@ -54,4 +69,22 @@ export async function itSocketServer(
     void server.serve((conn) => pipe(conn, l.decode, l.encode, conn))
   }
   return server
+}
+
+/** What the `observed` subscribers saw: read, so that no field goes unused. */
+export const observedTotals = { events: 0, bytes: 0, errors: 0 }
+
+/**
+ * Subscribes to each of it-socket's channels as an APM agent would: a function per channel that
+ * reads the message's fields (the close message's bytes and duration, an error's code).
+ */
+function observe(): void {
+  for (const name of Object.values(CHANNELS)) {
+    subscribe(name, (message) => {
+      observedTotals.events++
+      const m = message as { bytesRead?: number; bytesWritten?: number; error?: Error }
+      if (m.bytesRead !== undefined) observedTotals.bytes += m.bytesRead + (m.bytesWritten ?? 0)
+      if (m.error !== undefined) observedTotals.errors++
+    })
+  }
 }

@@ -13,6 +13,8 @@
  * `it-socket-lf` and `it-socket-lf-keep` are the it-socket server echoing `u32` frames with
  * `lengthField()` instead of `lengthPrefixed({ lengthEncoding: 'uint32be' })` (B-LF): the plain
  * prefix (`strip: 4`), and the general decoder that keeps the header in each frame (`strip: 0`).
+ * `it-socket-observed` is the it-socket server with a subscriber on each of its `diagnostics_channel`
+ * channels that reads the message's fields (D-OBS, against `it-socket`).
  */
 export type StackName =
   | 'it-socket'
@@ -22,6 +24,7 @@ export type StackName =
   | 'it-socket-proxy'
   | 'it-socket-lf'
   | 'it-socket-lf-keep'
+  | 'it-socket-observed'
 
 export const STACKS: readonly StackName[] = [
   'it-socket',
@@ -31,6 +34,7 @@ export const STACKS: readonly StackName[] = [
   'it-socket-proxy',
   'it-socket-lf',
   'it-socket-lf-keep',
+  'it-socket-observed',
 ]
 
 /** How the stacks are named in tables and charts. */
@@ -42,6 +46,7 @@ export const STACK_LABELS: Record<StackName, string> = {
   'it-socket-proxy': 'it-socket, listen({ proxyProtocol: true })',
   'it-socket-lf': 'it-socket, lengthField({ length: 4, strip: 4 })',
   'it-socket-lf-keep': 'it-socket, lengthField({ length: 4 }) (header kept)',
+  'it-socket-observed': 'it-socket, every diagnostics channel subscribed',
 }
 
 /**

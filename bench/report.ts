@@ -292,11 +292,13 @@ export function targetsTable(targets: readonly TargetResult[], results: readonly
         ? `in memory: ${t.metric}`
         : t.row.client !== 'raw'
           ? 'both ends'
-          : t.row.stack === 'it-socket-proxy'
-            ? 'server with proxyProtocol (raw client)'
-            : t.row.stack === 'it-socket-lf'
-              ? 'server with lengthField() (raw client)'
-              : 'server (raw client)'
+          : t.row.stack === 'it-socket-observed'
+            ? 'server with every channel subscribed (raw client)'
+            : t.row.stack === 'it-socket-proxy'
+              ? 'server with proxyProtocol (raw client)'
+              : t.row.stack === 'it-socket-lf'
+                ? 'server with lengthField() (raw client)'
+                : 'server (raw client)'
     rows.push(
       `| ${t.caseId} | ${at} | ${t.text} | ${measured} | ${t.met === undefined ? '?' : t.met ? 'yes' : '**no**'} |`,
     )
@@ -358,7 +360,7 @@ export function markdown(results: Results): string {
     `${m.date} · ${m.cpu}, ${m.cores} cores · Node ${m.node} · ${m.os} · commit ${m.commit} · load average ${m.load[0].toFixed(2)} at start, ${m.load[1].toFixed(2)} at end`,
     `Command: \`${results.command}\` · ${results.runs} run(s) per row, rows interleaved · server and client ${m.pinned ? 'pinned with taskset (server CPU 1, client CPU 0; C: both CPU 0)' : 'not pinned (no taskset)'} · ${Math.round(results.seconds)} s`,
     '',
-    'Ratios are row / raw node:net (server and client) in the same run, for the TLS workloads row / raw node:tls, for D-PROXY row / the it-socket server without proxyProtocol, and for B-LF row / the it-socket server with lengthPrefixed({ lengthEncoding: "uint32be" }) (median and min–max over runs); the baseline row says "1 (baseline)". ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client (node:tls for TLS); "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (B-LF too; C, D, D-PROXY: per round trip; A, TLS-A: per MiB; TLS-H: per connection, handshake included); n/a where not readable.',
+    'Ratios are row / raw node:net (server and client) in the same run, for the TLS workloads row / raw node:tls, for D-PROXY row / the it-socket server without proxyProtocol, for D-OBS row / the it-socket server with no subscriber, and for B-LF row / the it-socket server with lengthPrefixed({ lengthEncoding: "uint32be" }) (median and min–max over runs); the baseline row says "1 (baseline)". ↑: higher is better; ↓: lower is better. A stack named alone is that server under the hand-written raw node:net client (node:tls for TLS); "it-socket server + it-socket client" is both ends it-socket. Syscalls: read- and write-type syscalls of each process (/proc/self/io) over the whole exchange, per message (B-LF too; C, D, D-PROXY: per round trip; A, TLS-A: per MiB; TLS-H: per connection, handshake included); n/a where not readable.',
     '',
     resultsTable(results.cases),
     ...results.cases.flatMap((c) => (c.micro === undefined ? [] : ['', microSection(c)])),

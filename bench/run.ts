@@ -82,7 +82,7 @@ function options(): Options {
       [
         'usage: npm run bench -- [options]',
         '  --quick        small sizes, 2 runs: a smoke run in under a minute',
-        "  --only A,B     workloads to run (A, B, B', B-LF, C, D, D-PROXY, E, F, TLS-A, TLS-B, TLS-H; TLS: all three)",
+        "  --only A,B     workloads to run (A, B, B', B-LF, C, D, D-PROXY, D-OBS, E, F, TLS-A, TLS-B, TLS-H; TLS: all three)",
         '  --runs N       runs per stack (default 5; quick 2)',
         "  --profile      --cpu-prof it-socket's server and client (bench/results/profiles/)",
         '  --out DIR      where results go (default bench/results for a full run of every workload,',

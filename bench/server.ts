@@ -52,6 +52,7 @@ async function start(stack: StackName, mode: ServerMode, tls: boolean): Promise<
       proxy: stack === 'it-socket-proxy',
       ...(stack === 'it-socket-lf' ? { lengthField: 'strip' } : {}),
       ...(stack === 'it-socket-lf-keep' ? { lengthField: 'keep' } : {}),
+      ...(stack === 'it-socket-observed' ? { observed: true } : {}),
     })
     const address = server.address
     if (!('port' in address)) throw new Error('expected a TCP address')

@@ -125,6 +125,8 @@ export const PROXIED: Row = { stack: 'it-socket-proxy', client: 'raw' }
  * (`LF_KEEP`); and both ends `lengthField()` (`LF_BOTH`).
  */
 export const LF: Row = { stack: 'it-socket-lf', client: 'raw' }
+/** D-OBS: it-socket's server with a subscriber on every diagnostics channel, under the raw client. */
+export const OBSERVED: Row = { stack: 'it-socket-observed', client: 'raw' }
 export const LF_KEEP: Row = { stack: 'it-socket-lf-keep', client: 'raw' }
 export const LF_BOTH: Row = { stack: 'it-socket-lf', client: 'it-socket' }
 
@@ -358,6 +360,23 @@ export function cases(quick: boolean): Case[] {
           label: `End to end, the server's side in D-PROXY: (server CPU with proxyProtocol − without) ÷ ${s.many[0].toLocaleString('en-US')} connections, per run (the trust check, the header's read and parse, its timer and listeners, pausing and handing the connection on)`,
         },
       },
+    },
+    {
+      id: 'D-OBS',
+      group: 'D-OBS',
+      title: `D-OBS: D with a subscriber on every diagnostics channel, ${s.many[0]} connections × ${s.many[1]} round trips`,
+      pipeline: 'serve() + lp echo; subscribe() on each of CHANNELS',
+      mode: 'lp',
+      tls: false,
+      // The it-socket server without and with subscribers: what an APM agent's hooks cost.
+      rows: [SERVER, OBSERVED],
+      baseline: SERVER,
+      sameCpu: false,
+      flow: 'peak',
+      metrics: [...manyMetrics, { key: 'serverCpu', label: 'server CPU', unit: 'ms', better: 'lower' }],
+      client: manyClient,
+      syscalls: { unit: 'message', units: s.many[0] * s.many[1] },
+      timeoutMs: t(60_000),
     },
     {
       id: 'B-LF-64',
