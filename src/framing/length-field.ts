@@ -359,12 +359,24 @@ export class LengthFieldDecoder implements FrameDecoder<Uint8Array> {
       return undefined
     }
 
-    // Read the header, one byte at a time (it may be split across chunks).
     const { offset, width, littleEndian, varintBytes } = this.layout
     const head = this.head
     const frameStart = this.headLength === 0 ? pos : -1
     let done = false
-    while (pos < end) {
+    if (frameStart >= 0 && width !== 0 && end - pos >= offset + width) {
+      // A whole fixed-width header in this chunk (the usual case): read the field in place.
+      let value = 0
+      const field = pos + offset
+      if (littleEndian)
+        for (let k = width - 1; k >= 0; k--) value = value * 256 + (chunk[field + k] as number)
+      else for (let k = 0; k < width; k++) value = value * 256 + (chunk[field + k] as number)
+      this.value = value
+      this.headLength = offset + width
+      pos += offset + width
+      done = true
+    }
+    // Else read the header one byte at a time (it may be split across chunks).
+    while (!done && pos < end) {
       const byte = chunk[pos++] as number
       const index = this.headLength
       head[index] = byte
@@ -414,6 +426,8 @@ export class LengthFieldDecoder implements FrameDecoder<Uint8Array> {
       this.headLength = 0
       return chunk.subarray(frameStart + strip, pos + rest)
     }
+    // The frame spans chunks: its header goes to `head`, where the byte loop leaves it.
+    if (frameStart >= 0) head.set(chunk.subarray(frameStart, pos))
     const buffer = uninitialized(size)
     buffer.set(head.subarray(strip, headLength))
     const n = Math.min(rest, end - pos)
