@@ -101,6 +101,22 @@ export abstract class FrameChecker {
     if (end === size && to > from && chunk[to - 1] !== payloadByte(k, size - 1)) this.fail('wrong last byte')
   }
 
+  /**
+   * Checks the payload bytes of `chunk[i, n)` that belong to the frame in progress and returns where
+   * they end; once the frame is whole, counts it and sets `offset` back to 0.
+   */
+  protected takePayload(chunk: Uint8Array, i: number, n: number): number {
+    const take = Math.min(this.size - this.offset, n - i)
+    this.checkPayload(chunk, i, i + take)
+    this.offset += take
+    if (this.offset === this.size) {
+      this.offset = 0
+      this.payloadBytes += this.size
+      this.frames++
+    }
+    return i + take
+  }
+
   protected fail(what: string): never {
     throw new Error(`Echo check failed at frame ${this.frames} (offset ${this.offset}): ${what}`)
   }
@@ -132,15 +148,8 @@ export class LpChecker extends FrameChecker {
         this.offset = 0
         if (size > 0) continue
       }
-      const take = Math.min(size - this.offset, n - i)
-      this.checkPayload(chunk, i, i + take)
-      i += take
-      this.offset += take
-      if (this.offset === size) {
-        this.inPayload = false
-        this.payloadBytes += size
-        this.frames++
-      }
+      i = this.takePayload(chunk, i, n)
+      if (this.offset === 0) this.inPayload = false
     }
   }
 }
@@ -164,15 +173,8 @@ export class U32Checker extends FrameChecker {
         this.offset = 0
         if (size > 0) continue
       }
-      const take = Math.min(size - this.offset, n - i)
-      this.checkPayload(chunk, i, i + take)
-      i += take
-      this.offset += take
-      if (this.offset === size) {
-        this.headerBytes = 0
-        this.payloadBytes += size
-        this.frames++
-      }
+      i = this.takePayload(chunk, i, n)
+      if (this.offset === 0) this.headerBytes = 0
     }
   }
 }

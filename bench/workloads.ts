@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ClientSpec, Row, ServerMode } from './protocol.js'
+import type { ClientSpec, FramesCodec, Row, ServerMode } from './protocol.js'
 
 const KiB = 1024
 const MiB = 1024 * KiB
@@ -191,6 +191,25 @@ const QUICK: Sizes = {
 
 const WINDOW = 2 * MiB
 
+/** A pipelining frames client (B, B', B-LF, TLS-B): `count` frames of `size` bytes in `codec`. */
+function framesClient(
+  codec: FramesCodec,
+  size: number,
+  count: number,
+  tls = false,
+): (port: number, row: Row) => ClientSpec {
+  return (port, row) => ({
+    kind: 'frames',
+    client: row.client,
+    ...(tls ? { tls } : {}),
+    port,
+    codec,
+    size,
+    count,
+    window: WINDOW,
+  })
+}
+
 export function cases(quick: boolean): Case[] {
   const s = quick ? QUICK : FULL
   const t = (ms: number): number => Math.round(ms * s.timeoutScale)
@@ -206,15 +225,7 @@ export function cases(quick: boolean): Case[] {
     sameCpu: false,
     flow: 'plain',
     metrics: [msgps],
-    client: (port, row) => ({
-      kind: 'frames',
-      client: row.client,
-      port,
-      codec: 'lp',
-      size,
-      count,
-      window: WINDOW,
-    }),
+    client: framesClient('lp', size, count),
     syscalls: { unit: 'message', units: count },
     timeoutMs: t(120_000),
   })
@@ -272,15 +283,7 @@ export function cases(quick: boolean): Case[] {
       sameCpu: false,
       flow: 'plain',
       metrics: [msgps],
-      client: (port, row) => ({
-        kind: 'frames',
-        client: row.client,
-        port,
-        codec: 'lines',
-        size: 64,
-        count: s.frames.lines,
-        window: WINDOW,
-      }),
+      client: framesClient('lines', 64, s.frames.lines),
       syscalls: { unit: 'message', units: s.frames.lines },
       timeoutMs: t(120_000),
     },
@@ -390,15 +393,7 @@ export function cases(quick: boolean): Case[] {
       sameCpu: false,
       flow: 'plain',
       metrics: [msgps],
-      client: (port, row) => ({
-        kind: 'frames',
-        client: row.client,
-        port,
-        codec: 'u32',
-        size: 64,
-        count: s.frames['64'],
-        window: WINDOW,
-      }),
+      client: framesClient('u32', 64, s.frames['64']),
       syscalls: { unit: 'message', units: s.frames['64'] },
       timeoutMs: t(120_000),
       micro: {
@@ -488,16 +483,7 @@ export function cases(quick: boolean): Case[] {
       mode: 'lp',
       ...TLS_WORKLOAD,
       metrics: [msgps],
-      client: (port, row) => ({
-        kind: 'frames',
-        client: row.client,
-        tls: true,
-        port,
-        codec: 'lp',
-        size: 64,
-        count: s.frames['64'],
-        window: WINDOW,
-      }),
+      client: framesClient('lp', 64, s.frames['64'], true),
       syscalls: { unit: 'message', units: s.frames['64'] },
       timeoutMs: t(120_000),
     },
