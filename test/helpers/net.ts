@@ -33,6 +33,19 @@ export function readAll(socket: Socket): Promise<Buffer> {
   })
 }
 
+/** Whether a TCP connection to 127.0.0.1:`port` succeeds now (the connection is closed at once). */
+export async function canConnect(port: number): Promise<boolean> {
+  const socket = netConnect({ port, host: '127.0.0.1' })
+  try {
+    await once(socket, 'connect')
+    return true
+  } catch {
+    return false
+  } finally {
+    socket.destroy()
+  }
+}
+
 /** A fresh directory for Unix socket files; `cleanup()` removes it. */
 export function tempDir(): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), 'it-socket-'))

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterEach, describe, expect, it } from 'vitest'
 import { type Child, freePort, killAll, run } from '../cli/helpers.js'
-import { readAll, tempDir, until } from '../helpers/net.js'
+import { canConnect, readAll, tempDir, until } from '../helpers/net.js'
 import { peer } from './helpers.js'
 import { exited } from './tls-helpers.js'
 
@@ -113,18 +113,6 @@ afterEach(async () => {
 async function kill(child: Child): Promise<void> {
   if (child.process.exitCode === null && child.process.signalCode === null) child.process.kill('SIGKILL')
   await exited(child)
-}
-
-async function canConnect(port: number): Promise<boolean> {
-  const socket = connect({ host: '127.0.0.1', port })
-  try {
-    await once(socket, 'connect')
-    return true
-  } catch {
-    return false
-  } finally {
-    socket.destroy()
-  }
 }
 
 /** A client of haproxy, from 127.0.0.2, connected; `localPort` is its own port. */

@@ -1,10 +1,8 @@
 import type { ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
 import { chownSync, readFileSync, writeFileSync } from 'node:fs'
-import { connect } from 'node:net'
 import { join } from 'node:path'
 import { freePort } from '../cli/helpers.js'
-import { tempDir, until } from '../helpers/net.js'
+import { canConnect, tempDir, until } from '../helpers/net.js'
 import { peerProcess } from './helpers.js'
 import type { ToolName } from './required-tools.js'
 
@@ -269,18 +267,5 @@ function watchExit(child: ChildProcess): Exit {
         clearTimeout(timer)
       }
     },
-  }
-}
-
-/** Whether a TCP connection to 127.0.0.1:`port` succeeds now. */
-async function canConnect(port: number): Promise<boolean> {
-  const socket = connect({ host: '127.0.0.1', port })
-  try {
-    await once(socket, 'connect')
-    return true
-  } catch {
-    return false
-  } finally {
-    socket.destroy()
   }
 }
