@@ -54,6 +54,7 @@ export {
   type ByteDuplex,
   type Framed,
   type FramedOptions,
+  type FramedStats,
   framed,
   type UnwrappedDuplex,
 } from './framing/framed.js'

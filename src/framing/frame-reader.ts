@@ -42,6 +42,8 @@ export class FrameReader<T> {
   pending: Promise<IteratorResult<T>> | undefined
   /** Set once decoding failed: every later read throws this error. */
   failure: { error: unknown } | undefined
+  /** Messages decoded so far (`framed().stats.messagesDecoded`). */
+  decoded = 0
 
   /** The underlying source, read in batches (its own when it offers them: see `src/batches.ts`). */
   private input: AsyncIterator<readonly (Uint8Array | Uint8ArrayList)[]> | undefined
@@ -108,7 +110,11 @@ export class FrameReader<T> {
     try {
       for (;;) {
         const frame = decoder.next()
-        if (frame !== undefined || this.listIndex >= this.listBufs.length) return frame
+        if (frame !== undefined) {
+          this.decoded++
+          return frame
+        }
+        if (this.listIndex >= this.listBufs.length) return undefined
         decoder.push(this.listBufs[this.listIndex++] as Uint8Array)
       }
     } catch (err) {
@@ -156,7 +162,9 @@ export class FrameReader<T> {
       if (result.done === true) {
         this.eof = true
         const last = decoder.end()
-        return last === undefined ? DONE : { done: false, value: last }
+        if (last === undefined) return DONE
+        this.decoded++
+        return { done: false, value: last }
       }
     } catch (err) {
       this.failure = { error: err }
@@ -179,7 +187,9 @@ export class FrameReader<T> {
     if (this.decoder === undefined) {
       try {
         this.fallback ??= this.codec.decode(iterate(this.openInput()))[Symbol.asyncIterator]()
-        return await this.fallback.next()
+        const result = await this.fallback.next()
+        if (result.done !== true) this.decoded++
+        return result
       } catch (err) {
         this.failure = { error: err }
         throw err

@@ -26,6 +26,8 @@ export class FrameWriter<T> {
   private sinkCalled = false
   /** Orders writes for codecs without `encodeFrame`. */
   private encodeChain: Promise<unknown> = Promise.resolve()
+  /** Messages encoded so far (`framed().stats.messagesEncoded`). */
+  encoded = 0
 
   constructor(
     private readonly duplex: { sink: Sink<AsyncGenerator<Uint8Array | Uint8ArrayList>, unknown> },
@@ -51,6 +53,7 @@ export class FrameWriter<T> {
       let chunk: Uint8Array | Uint8ArrayList
       try {
         chunk = encodeFrame(message)
+        this.encoded++
       } catch (err) {
         return Promise.reject(err)
       }
@@ -59,7 +62,7 @@ export class FrameWriter<T> {
     }
     // Codecs with only `encode`: encode in order, then queue without waiting for earlier writes.
     const queued = this.encodeChain.then(async () => {
-      const chunk = await encodeOne(this.codec, message)
+      const chunk = await this.encodeOne(message)
       this.startSink()
       return { taken: this.outbox.enqueue(chunk, signal) }
     })
@@ -69,7 +72,7 @@ export class FrameWriter<T> {
 
   /** Encodes `message` after the messages written before it, for codecs without `encodeFrame`. */
   encodeInOrder(message: T): Promise<Uint8Array | Uint8ArrayList> {
-    const encoded = this.encodeChain.then(() => encodeOne(this.codec, message))
+    const encoded = this.encodeChain.then(() => this.encodeOne(message))
     this.encodeChain = encoded.catch(() => undefined)
     return encoded
   }
@@ -83,9 +86,10 @@ export class FrameWriter<T> {
       this.startSink()
       const { encodeFrame } = this.codec
       for await (const message of source) {
-        this.outbox.push(
-          encodeFrame !== undefined ? encodeFrame(message) : await encodeOne(this.codec, message),
-        )
+        if (encodeFrame !== undefined) {
+          this.outbox.push(encodeFrame(message))
+          this.encoded++
+        } else this.outbox.push(await this.encodeOne(message))
         if (this.outbox.full) await this.outbox.room()
       }
       await this.encodeChain
@@ -97,6 +101,19 @@ export class FrameWriter<T> {
       this.sinkActive = false
     }
     await this.sinkStarted
+  }
+
+  /** `encodeFrame` by another part of `framed()` (a request): counted as this writer's own. */
+  counted(chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList {
+    this.encoded++
+    return chunk
+  }
+
+  /** Encodes one message with a codec that has only `encode`, counting it. */
+  private async encodeOne(message: T): Promise<Uint8Array | Uint8ArrayList> {
+    const chunk = await encodeOne(this.codec, message)
+    this.encoded++
+    return chunk
   }
 
   /** The sink `unwrap()` hands back: bytes, after every message queued before; callable once. */

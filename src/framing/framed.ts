@@ -86,6 +86,19 @@ export interface Framed<T> {
   request(message: T, options?: AbortOptions): Promise<T>
   /** Stops framing and returns the byte duplex underneath, with bytes read but not decoded replayed first. */
   unwrap(): UnwrappedDuplex
+  /**
+   * Messages decoded from the peer and encoded to it so far, as a new plain object; the byte counts
+   * are the connection's (`conn.stats`).
+   */
+  readonly stats: FramedStats
+}
+
+/** A snapshot of a framed stream's counters: `framed(conn, codec).stats`. */
+export interface FramedStats {
+  /** Messages the codec decoded (handed to `source`, `read()` or a request's reply, or waiting for one). */
+  readonly messagesDecoded: number
+  /** Messages the codec encoded (by `write()`, `sink()` and `request()`), sent or queued. */
+  readonly messagesEncoded: number
 }
 
 /**
@@ -179,6 +192,10 @@ class FramedDuplex<T> implements Framed<T> {
     this.writer = new FrameWriter(duplex, codec)
     this.requests = new Requests(this.frames, this.writer, codec, maxOutstanding)
     this.source = this.messages()
+  }
+
+  get stats(): FramedStats {
+    return { messagesDecoded: this.frames.decoded, messagesEncoded: this.writer.encoded }
   }
 
   read(options?: AbortOptions): Promise<T | undefined> {

@@ -57,7 +57,7 @@ export class Requests<T> implements RequestOwner<T> {
       // The fast path, one request at a time: no request object, the reply wakes the caller directly.
       let chunk: Uint8Array | Uint8ArrayList
       try {
-        chunk = encodeFrame(message)
+        chunk = this.writer.counted(encodeFrame(message))
       } catch (err) {
         return Promise.reject(err)
       }
@@ -179,7 +179,7 @@ export class Requests<T> implements RequestOwner<T> {
       return
     }
     try {
-      request.chunk = encodeFrame(request.message)
+      request.chunk = this.writer.counted(encodeFrame(request.message))
     } catch (err) {
       request.phase = FINISHED
       request.fail(err)

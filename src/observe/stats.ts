@@ -16,7 +16,11 @@ export interface ConnectionStats {
   readonly openedAt: number
   /** When its socket fully closed, in ms since the epoch; `undefined` while open. */
   readonly closedAt: number | undefined
-  /** Milliseconds from `openedAt` to `closedAt`, or to now while open. */
+  /**
+   * Milliseconds from `openedAt` to `closedAt`, or to now while open. Both times are whole ms of the
+   * monotonic clock (`performance.timeOrigin + performance.now()`), so a change of the wall clock
+   * does not bend durations.
+   */
   readonly durationMs: number
 }
 

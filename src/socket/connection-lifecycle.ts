@@ -111,8 +111,12 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   protected readonly init: LifecycleInit
   /** Bytes of every 'data' event, counted by the shared listener. */
   private bytesIn = 0
-  private readonly openedAt = Date.now()
-  private closedAt: number | undefined
+  /**
+   * When it opened and closed, in whole ms of `performance.now()`: small integers, kept in the object
+   * itself (an epoch time would be a heap number of its own per connection), and a monotonic clock.
+   */
+  private readonly openedMs = Math.trunc(performance.now())
+  private closedMs = -1
   /**
    * `startTls()` took the socket: its events are no longer ours (but 'close', for `closed`), and
    * `close()`/`abort()` act on `successor`, the TLS connection, once there is one.
@@ -163,13 +167,14 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
    * opened and closed. Always kept; they cost an addition per read and per write, none per message.
    */
   get stats(): ConnectionStats {
-    const closedAt = this.closedAt
+    const origin = Math.round(performance.timeOrigin)
+    const closedMs = this.closedMs
     return {
       bytesRead: this.bytesIn,
       bytesWritten: this.bytesOut,
-      openedAt: this.openedAt,
-      closedAt,
-      durationMs: (closedAt ?? Date.now()) - this.openedAt,
+      openedAt: origin + this.openedMs,
+      closedAt: closedMs < 0 ? undefined : origin + closedMs,
+      durationMs: (closedMs < 0 ? Math.trunc(performance.now()) : closedMs) - this.openedMs,
     }
   }
 
@@ -334,7 +339,7 @@ export abstract class ConnectionLifecycle implements AsyncDisposable {
   }
 
   private onSocketClose(): void {
-    this.closedAt = Date.now()
+    this.closedMs = Math.trunc(performance.now())
     this.hasClosed = true
     this.closedLatch?.open()
     if (this.closeTimer !== undefined) clearTimeout(this.closeTimer)

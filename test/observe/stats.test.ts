@@ -1,7 +1,9 @@
 import {
   connect,
   framed,
+  json,
   lengthPrefixed,
+  lines,
   listen,
   pipe,
   type Server,
@@ -51,7 +53,8 @@ describe('conn.stats', () => {
       const s = conn.stats
       expect(s).toMatchObject({ bytesRead: total, bytesWritten: total })
       expect(s.closedAt).toBeGreaterThanOrEqual(s.openedAt)
-      expect(s.openedAt).toBeLessThanOrEqual(before)
+      // An epoch time (from the monotonic clock's origin: within a second of Date.now()'s).
+      expect(Math.abs(s.openedAt - before)).toBeLessThan(1000)
       expect(s.durationMs).toBe((s.closedAt as number) - s.openedAt)
     }
     // batches: pipe(array, encode, conn); pushed: framed(conn, codec).write()
@@ -226,5 +229,52 @@ describe('server.stats', () => {
     await server.close()
     await served
     expect(server.stats.errors).toEqual({ ERR_CONNECTION_RESET: 1, TypeError: 1 })
+  })
+})
+
+describe('framed().stats', () => {
+  it('counts the messages decoded and encoded, by every way of reading and writing', async () => {
+    const server = await listen({ host })
+    const served = server.serve(async (conn) => {
+      const f = framed(conn, lines())
+      await pipe(f.source, f) // echo, line by line
+    })
+    const conn = await connect({ host, port: portOf(server) })
+    const f = framed(conn, lines())
+    expect(f.stats).toEqual({ messagesDecoded: 0, messagesEncoded: 0 })
+    await f.write('one')
+    expect(await f.read()).toBe('one')
+    expect(await Promise.all(['two', 'three'].map((m) => f.request(m)))).toEqual(['two', 'three'])
+    expect(await f.request('four')).toBe('four')
+    expect(f.stats).toEqual({ messagesDecoded: 4, messagesEncoded: 4 })
+    const rest: string[] = []
+    await Promise.all([
+      f.sink(['five', 'six']),
+      (async () => {
+        for await (const line of f.source) rest.push(line)
+      })(),
+    ])
+    expect(rest).toEqual(['five', 'six'])
+    expect(f.stats).toEqual({ messagesDecoded: 6, messagesEncoded: 6 })
+    expect(conn.stats).toMatchObject({ bytesWritten: 28, bytesRead: 28 })
+    await conn.close()
+    await server.close()
+    await served
+  })
+
+  it('counts a codec with only encode, and a message that failed to encode not at all', async () => {
+    const server = await listen({ host })
+    const served = server.serve((conn) => pipe(conn, conn))
+    const conn = await connect({ host, port: portOf(server) })
+    const { decode, encode } = json<unknown>(lines())
+    const f = framed(conn, { kind: 'json', decode, encode }) // no createDecoder, no encodeFrame
+    expect(await f.request({ a: 1 })).toEqual({ a: 1 })
+    const circular: { self?: unknown } = {}
+    circular.self = circular
+    await expect(f.write(circular)).rejects.toThrow()
+    expect(f.stats).toEqual({ messagesDecoded: 1, messagesEncoded: 1 })
+    await conn.close()
+    await server.close()
+    await served
   })
 })
