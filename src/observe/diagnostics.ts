@@ -16,16 +16,23 @@ import { errorKey, type ServerStats } from './stats.js'
 
 /** The names of it-socket's `diagnostics_channel` channels. */
 export const CHANNELS = {
+  /** A server is listening: {@link ServerListenMessage}. */
   serverListen: 'it-socket:server:listen',
+  /** A server has closed: {@link ServerCloseMessage}. */
   serverClose: 'it-socket:server:close',
+  /** A server failed with no connection to go with it: {@link ServerErrorMessage}. */
   serverError: 'it-socket:server:error',
+  /** A connection was made: {@link ConnectionOpenMessage}. */
   connectionOpen: 'it-socket:connection:open',
+  /** A connection's socket has closed: {@link ConnectionCloseMessage}. */
   connectionClose: 'it-socket:connection:close',
+  /** A connection failed: {@link ConnectionErrorMessage}. */
   connectionError: 'it-socket:connection:error',
 } as const
 
 /** `it-socket:server:listen`: a server is bound and listening. */
 export interface ServerListenMessage {
+  /** The server now listening. */
   readonly server: Server
   /** What was bound (`server.address`). */
   readonly address: SocketAddress
@@ -33,6 +40,7 @@ export interface ServerListenMessage {
 
 /** `it-socket:server:close`: a server has closed, every connection with it. */
 export interface ServerCloseMessage {
+  /** The server that closed. */
   readonly server: Server
   /** What was bound. */
   readonly address: SocketAddress
@@ -45,12 +53,15 @@ export interface ServerCloseMessage {
  * a failed TLS handshake or PROXY header, an error of the listening socket.
  */
 export interface ServerErrorMessage {
+  /** The server that failed. */
   readonly server: Server
+  /** What failed: `ServerBusyError`, `TlsError`, `ProxyProtocolError`, `TimeoutError`, a listen error. */
   readonly error: Error
 }
 
 /** `it-socket:connection:open`: a connection was made (accepted, or connected). */
 export interface ConnectionOpenMessage {
+  /** The connection made. */
   readonly connection: Connection
   /** The server that accepted it; `undefined` for `connect()` and `startTls()` on a client. */
   readonly server: Server | undefined
@@ -58,11 +69,15 @@ export interface ConnectionOpenMessage {
 
 /** `it-socket:connection:close`: a connection's socket has fully closed. */
 export interface ConnectionCloseMessage {
+  /** The connection that closed. */
   readonly connection: Connection
+  /** The server that accepted it; `undefined` for a client's. */
   readonly server: Server | undefined
   /** Milliseconds it was open. */
   readonly durationMs: number
+  /** Bytes it received (`conn.stats.bytesRead`). */
   readonly bytesRead: number
+  /** Bytes it sent (`conn.stats.bytesWritten`). */
   readonly bytesWritten: number
   /** The error it failed with; `undefined` after a clean close. */
   readonly error: Error | undefined
@@ -70,8 +85,11 @@ export interface ConnectionCloseMessage {
 
 /** `it-socket:connection:error`: a connection failed (reset, timeout, abort, a handler's throw), once. */
 export interface ConnectionErrorMessage {
+  /** The connection that failed. */
   readonly connection: Connection
+  /** The server that accepted it; `undefined` for a client's. */
   readonly server: Server | undefined
+  /** Its first error, the one its source and sink fail with. */
   readonly error: Error
 }
 
