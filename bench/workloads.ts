@@ -244,6 +244,21 @@ export function cases(quick: boolean): Case[] {
     size: 64,
     batch: 100,
   })
+  /**
+   * D against it-socket's own server (D-PROXY, D-OBS): D's client, metrics and server CPU time, which
+   * on a shared VM is steadier than the wall-clock time.
+   */
+  const againstServer = {
+    mode: 'lp',
+    tls: false,
+    baseline: SERVER,
+    sameCpu: false,
+    flow: 'peak',
+    metrics: [...manyMetrics, { key: 'serverCpu', label: 'server CPU', unit: 'ms', better: 'lower' }],
+    client: manyClient,
+    syscalls: { unit: 'message', units: s.many[0] * s.many[1] },
+    timeoutMs: t(60_000),
+  } as const satisfies Partial<Case>
   return [
     {
       id: 'A',
@@ -335,18 +350,9 @@ export function cases(quick: boolean): Case[] {
       group: 'D-PROXY',
       title: `D-PROXY: D with listen({ proxyProtocol: true }), ${s.many[0]} connections × ${s.many[1]} round trips, each with a PROXY v2 header first`,
       pipeline: 'listen({ proxyProtocol: true }) + serve() + lp echo',
-      mode: 'lp',
-      tls: false,
+      ...againstServer,
       // The it-socket server without and with the PROXY protocol, and raw node:net for context.
       rows: [SERVER, PROXIED, RAW],
-      baseline: SERVER,
-      sameCpu: false,
-      flow: 'peak',
-      // Also the server's CPU time: on a shared VM, steadier than the wall-clock time.
-      metrics: [...manyMetrics, { key: 'serverCpu', label: 'server CPU', unit: 'ms', better: 'lower' }],
-      client: manyClient,
-      syscalls: { unit: 'message', units: s.many[0] * s.many[1] },
-      timeoutMs: t(60_000),
       micro: {
         script: 'proxy-parse.js',
         args: s.parses.map(String),
@@ -369,17 +375,9 @@ export function cases(quick: boolean): Case[] {
       group: 'D-OBS',
       title: `D-OBS: D with a subscriber on every diagnostics channel, ${s.many[0]} connections × ${s.many[1]} round trips`,
       pipeline: 'serve() + lp echo; subscribe() on each of CHANNELS',
-      mode: 'lp',
-      tls: false,
+      ...againstServer,
       // The it-socket server without and with subscribers: what an APM agent's hooks cost.
       rows: [SERVER, OBSERVED],
-      baseline: SERVER,
-      sameCpu: false,
-      flow: 'peak',
-      metrics: [...manyMetrics, { key: 'serverCpu', label: 'server CPU', unit: 'ms', better: 'lower' }],
-      client: manyClient,
-      syscalls: { unit: 'message', units: s.many[0] * s.many[1] },
-      timeoutMs: t(60_000),
     },
     {
       id: 'B-LF-64',
