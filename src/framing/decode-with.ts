@@ -64,18 +64,24 @@ function decodeInto<T>(
   chunks: readonly (Uint8Array | Uint8ArrayList)[],
   out: T[],
 ): void {
-  for (const chunk of chunks) {
-    if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
-      decoder.push(chunk)
-      for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) out.push(frame)
-    } else {
-      // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
-      for (const buf of chunk) {
-        decoder.push(buf)
-        for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) out.push(frame)
-      }
-    }
+  for (const buf of buffersOf(chunks)) {
+    decoder.push(buf)
+    for (let frame = decoder.next(); frame !== undefined; frame = decoder.next()) out.push(frame)
   }
+}
+
+/**
+ * The buffers of a batch of chunks, a list's own buffers in place of the list (`list.subarray()`
+ * would copy them into one); the batch itself when it holds plain arrays only.
+ */
+export function buffersOf(batch: readonly (Uint8Array | Uint8ArrayList)[]): readonly Uint8Array[] {
+  if (batch.every((chunk) => chunk instanceof Uint8Array)) return batch as readonly Uint8Array[]
+  const buffers: Uint8Array[] = []
+  for (const chunk of batch) {
+    if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) buffers.push(chunk)
+    else for (const buf of chunk) buffers.push(buf)
+  }
+  return buffers
 }
 
 /**
@@ -95,22 +101,11 @@ async function* decodeBatches<T>(
   for await (const chunks of batchesOf(source)) {
     let frames: T[] = []
     try {
-      for (const chunk of chunks) {
-        if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) {
-          decoder.push(chunk)
-          while (!drainInto(decoder, frames)) {
-            yield frames
-            frames = []
-          }
-        } else {
-          // Feed the list's own buffers: `chunk.subarray()` would copy them into one.
-          for (const buf of chunk) {
-            decoder.push(buf)
-            while (!drainInto(decoder, frames)) {
-              yield frames
-              frames = []
-            }
-          }
+      for (const buf of buffersOf(chunks)) {
+        decoder.push(buf)
+        while (!drainInto(decoder, frames)) {
+          yield frames
+          frames = []
         }
       }
     } catch (err) {

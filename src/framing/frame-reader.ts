@@ -9,6 +9,7 @@ import { isUint8ArrayList, type Uint8ArrayList } from 'uint8arraylist'
 import { batchesOf } from '../batches.js'
 import { AbortError } from '../errors.js'
 import type { Codec, FrameDecoder } from './codec.js'
+import { buffersOf } from './decode-with.js'
 
 /** Who reads the decoder now ({@link FrameReader.reader}): nobody, a `read()`, `source`, or the replies to `request()`s. */
 export const IDLE = 0
@@ -255,17 +256,6 @@ export class FrameReader<T> {
     this.itemInput ??= itemsOf(this.openBatches())
     return this.itemInput
   }
-}
-
-/** The buffers of a batch of chunks, lists taken apart (the batch itself when it holds no list). */
-function buffersOf(batch: readonly (Uint8Array | Uint8ArrayList)[]): readonly Uint8Array[] {
-  if (batch.every((chunk) => chunk instanceof Uint8Array)) return batch as readonly Uint8Array[]
-  const buffers: Uint8Array[] = []
-  for (const chunk of batch) {
-    if (chunk instanceof Uint8Array || !isUint8ArrayList(chunk)) buffers.push(chunk)
-    else for (const buf of chunk) buffers.push(buf)
-  }
-  return buffers
 }
 
 /** The items of an iterator of batches, in order. */

@@ -52,8 +52,7 @@ export class FrameWriter<T> {
     if (encodeFrame !== undefined) {
       let chunk: Uint8Array | Uint8ArrayList
       try {
-        chunk = encodeFrame(message)
-        this.encoded++
+        chunk = this.counted(encodeFrame(message))
       } catch (err) {
         return Promise.reject(err)
       }
@@ -86,10 +85,9 @@ export class FrameWriter<T> {
       this.startSink()
       const { encodeFrame } = this.codec
       for await (const message of source) {
-        if (encodeFrame !== undefined) {
-          this.outbox.push(encodeFrame(message))
-          this.encoded++
-        } else this.outbox.push(await this.encodeOne(message))
+        this.outbox.push(
+          encodeFrame !== undefined ? this.counted(encodeFrame(message)) : await this.encodeOne(message),
+        )
         if (this.outbox.full) await this.outbox.room()
       }
       await this.encodeChain
@@ -103,7 +101,7 @@ export class FrameWriter<T> {
     await this.sinkStarted
   }
 
-  /** `encodeFrame` by another part of `framed()` (a request): counted as this writer's own. */
+  /** Counts a message `encodeFrame` encoded (here, or for a request) and returns its frame. */
   counted(chunk: Uint8Array | Uint8ArrayList): Uint8Array | Uint8ArrayList {
     this.encoded++
     return chunk
@@ -111,9 +109,7 @@ export class FrameWriter<T> {
 
   /** Encodes one message with a codec that has only `encode`, counting it. */
   private async encodeOne(message: T): Promise<Uint8Array | Uint8ArrayList> {
-    const chunk = await encodeOne(this.codec, message)
-    this.encoded++
-    return chunk
+    return this.counted(await encodeOne(this.codec, message))
   }
 
   /** The sink `unwrap()` hands back: bytes, after every message queued before; callable once. */
